@@ -1,0 +1,598 @@
+"""The register: who is exposed (enterprises and their sites), what was flagged about
+them (concerns), what was promised (measures), and where each fact came from
+(engagements: meetings, statements, notes).
+
+Integrity rules are declared twice on purpose: as database constraints, so no code
+path can store a broken row, and in ``clean()``, so forms and admin explain the
+problem to the user instead of failing with an IntegrityError.
+"""
+
+import datetime
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+from django.db.models.lookups import GreaterThanOrEqual, LessThanOrEqual
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_countries.fields import CountryField
+from simple_history.models import HistoricalRecords
+
+# --- Administrative geography -------------------------------------------------
+
+
+class Region(models.Model):
+    """First-level division of a country: an oblast, province or state."""
+
+    country = CountryField(_("country"))
+    name = models.CharField(_("name"), max_length=100)
+
+    class Meta:
+        ordering = ["country", "name"]
+        verbose_name = _("region")
+        verbose_name_plural = _("regions")
+        constraints = [models.UniqueConstraint(fields=["country", "name"], name="region_unique_name_per_country")]
+
+    def __str__(self) -> str:
+        return f"{self.name}, {self.country.name}"
+
+    def natural_key(self) -> tuple[str, str]:
+        return (self.country.code, self.name)
+
+
+class District(models.Model):
+    """Second-level division: a rayon or district. A site's district fixes its region and country."""
+
+    region = models.ForeignKey(Region, models.PROTECT, related_name="districts", verbose_name=_("region"))
+    name = models.CharField(_("name"), max_length=100)
+
+    class Meta:
+        ordering = ["region__country", "region__name", "name"]
+        verbose_name = _("district")
+        verbose_name_plural = _("districts")
+        constraints = [models.UniqueConstraint(fields=["region", "name"], name="district_unique_name_per_region")]
+
+    def __str__(self) -> str:
+        return f"{self.name}, {self.region.name}"
+
+
+# --- Parties -------------------------------------------------------------------
+
+
+class Organisation(models.Model):
+    """A government body, embassy, company or owner: raises concerns, answers for measures."""
+
+    class Kind(models.TextChoices):
+        GOVERNMENT = "government", _("Government")
+        MINISTRY = "ministry", _("Ministry or agency")
+        EMBASSY = "embassy", _("Embassy or consulate")
+        COMPANY = "company", _("Company or owner")
+        ASSOCIATION = "association", _("Business association")
+        INTERNATIONAL = "international", _("International organisation")
+        OTHER = "other", _("Other")
+
+    name = models.CharField(_("name"), max_length=200)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.OTHER)
+    country = CountryField(_("country"), blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("organisation")
+        verbose_name_plural = _("organisations")
+        constraints = [models.UniqueConstraint(fields=["name", "country"], name="organisation_unique_name_per_country")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+# --- Who is exposed --------------------------------------------------------------
+
+
+class Sector(models.TextChoices):
+    MINING = "mining", _("Mining")
+    MANUFACTURING = "manufacturing", _("Manufacturing")
+    ENERGY = "energy", _("Energy")
+    CONSTRUCTION = "construction", _("Construction and infrastructure")
+    AGRICULTURE = "agriculture", _("Agriculture")
+    TRADE = "trade", _("Trade and retail")
+    TRANSPORT = "transport", _("Transport and logistics")
+    TELECOM = "telecom", _("Telecommunications")
+    FINANCE = "finance", _("Finance")
+    OTHER = "other", _("Other")
+
+
+class Enterprise(models.Model):
+    """A foreign-invested company operating in the host country."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("Active")
+        SUSPENDED = "suspended", _("Suspended")
+        CLOSED = "closed", _("Closed")
+        UNKNOWN = "unknown", _("Unknown")
+
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    origin_country = CountryField(_("origin country"))
+    sector = models.CharField(_("sector"), max_length=20, choices=Sector.choices)
+    parent = models.ForeignKey(
+        Organisation,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="enterprises",
+        verbose_name=_("owner or parent"),
+    )
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.ACTIVE)
+    notes = models.TextField(_("notes"), blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("enterprise")
+        verbose_name_plural = _("enterprises")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("enterprise_detail", args=[self.pk])
+
+
+class Site(models.Model):
+    """A place where an enterprise operates: a mine, a plant, an office."""
+
+    class Kind(models.TextChoices):
+        MINE = "mine", _("Mine")
+        PLANT = "plant", _("Plant or factory")
+        OFFICE = "office", _("Office")
+        WAREHOUSE = "warehouse", _("Warehouse")
+        CONSTRUCTION = "construction", _("Construction site")
+        FARM = "farm", _("Farm")
+        OTHER = "other", _("Other")
+
+    class Precision(models.TextChoices):
+        """How far the stored coordinates may be from the real place."""
+
+        EXACT = "exact", _("Exact")
+        LOCALITY = "locality", _("Locality")
+        DISTRICT = "district", _("District")
+        REGION = "region", _("Region")
+
+    class Status(models.TextChoices):
+        OPERATING = "operating", _("Operating")
+        PLANNED = "planned", _("Planned")
+        SUSPENDED = "suspended", _("Suspended")
+        CLOSED = "closed", _("Closed")
+        UNKNOWN = "unknown", _("Unknown")
+
+    enterprise = models.ForeignKey(Enterprise, models.CASCADE, related_name="sites", verbose_name=_("enterprise"))
+    name = models.CharField(_("name"), max_length=200)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    district = models.ForeignKey(District, models.PROTECT, related_name="sites", verbose_name=_("district"))
+    locality = models.CharField(_("locality"), max_length=200, blank=True, help_text=_("Town or village."))
+    latitude = models.DecimalField(
+        _("latitude"),
+        max_digits=8,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal(-90)), MaxValueValidator(Decimal(90))],
+    )
+    longitude = models.DecimalField(
+        _("longitude"),
+        max_digits=9,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal(-180)), MaxValueValidator(Decimal(180))],
+    )
+    precision = models.CharField(
+        _("location precision"), max_length=20, choices=Precision.choices, default=Precision.LOCALITY
+    )
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.OPERATING)
+    notes = models.TextField(_("notes"), blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["enterprise__name", "name"]
+        verbose_name = _("site")
+        verbose_name_plural = _("sites")
+        constraints = [
+            models.UniqueConstraint(fields=["enterprise", "name"], name="site_unique_name_per_enterprise"),
+            models.CheckConstraint(
+                condition=Q(latitude__isnull=True) | Q(latitude__gte=-90, latitude__lte=90),
+                name="site_latitude_in_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(longitude__isnull=True) | Q(longitude__gte=-180, longitude__lte=180),
+                name="site_longitude_in_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(latitude__isnull=True, longitude__isnull=True)
+                | Q(latitude__isnull=False, longitude__isnull=False),
+                name="site_coordinates_both_or_neither",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("site_detail", args=[self.pk])
+
+    def clean(self) -> None:
+        if (self.latitude is None) != (self.longitude is None):
+            raise ValidationError(_("Give both latitude and longitude, or neither."))
+
+    @property
+    def region(self) -> Region:
+        return self.district.region
+
+    @property
+    def is_approximate(self) -> bool:
+        """True when the coordinates stand for a district or region rather than the place itself."""
+        return self.precision in (self.Precision.DISTRICT, self.Precision.REGION)
+
+
+# --- Sources ---------------------------------------------------------------------
+
+
+class DatePrecision(models.TextChoices):
+    """How much of a date the source states; the stored date is the first day of the period."""
+
+    DAY = "day", _("Day")
+    MONTH = "month", _("Month")
+    YEAR = "year", _("Year")
+
+
+class Engagement(models.Model):
+    """A meeting, statement or note that the register's facts come from."""
+
+    class Kind(models.TextChoices):
+        MEETING = "meeting", _("Meeting")
+        STATEMENT = "statement", _("Public statement or press release")
+        CORRESPONDENCE = "correspondence", _("Letter or note verbale")
+        CALL = "call", _("Call")
+        REPORT = "report", _("Report or media article")
+        OTHER = "other", _("Other")
+
+    title = models.CharField(_("title"), max_length=200)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    date = models.DateField(_("date"))
+    date_precision = models.CharField(
+        _("date precision"), max_length=10, choices=DatePrecision.choices, default=DatePrecision.DAY
+    )
+    organisations = models.ManyToManyField(
+        Organisation, blank=True, related_name="engagements", verbose_name=_("organisations")
+    )
+    summary = models.TextField(_("summary"), blank=True)
+    source = models.CharField(
+        _("source reference"), max_length=500, blank=True, help_text=_("Publisher, title and date of the source.")
+    )
+    source_url = models.URLField(_("source URL"), max_length=500, blank=True)
+
+    history = HistoricalRecords(m2m_fields=[organisations])
+
+    class Meta:
+        ordering = ["-date", "-id"]
+        verbose_name = _("engagement")
+        verbose_name_plural = _("engagements")
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.date_display})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("engagement_detail", args=[self.pk])
+
+    def clean(self) -> None:
+        # A date known only to the month or year is stored as the first day of that period,
+        # so that sorting and date-range filters treat it consistently.
+        if self.date and self.date_precision == DatePrecision.MONTH and self.date.day != 1:
+            raise ValidationError({"date": _("For a month-precision date, give the first day of the month.")})
+        if self.date and self.date_precision == DatePrecision.YEAR and (self.date.month, self.date.day) != (1, 1):
+            raise ValidationError({"date": _("For a year-precision date, give 1 January of the year.")})
+
+    @property
+    def date_display(self) -> str:
+        if self.date_precision == DatePrecision.YEAR:
+            return f"{self.date:%Y}"
+        if self.date_precision == DatePrecision.MONTH:
+            return f"{self.date:%Y-%m}"
+        return self.date.isoformat()
+
+
+class Participant(models.Model):
+    """A person present at an engagement, in a stated role."""
+
+    engagement = models.ForeignKey(
+        Engagement, models.CASCADE, related_name="participants", verbose_name=_("engagement")
+    )
+    name = models.CharField(_("name"), max_length=200)
+    role = models.CharField(_("role"), max_length=200, blank=True, help_text=_("Position held at the time."))
+    organisation = models.ForeignKey(
+        Organisation, models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("organisation")
+    )
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("participant")
+        verbose_name_plural = _("participants")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.role})" if self.role else self.name
+
+
+# --- Risk assessment --------------------------------------------------------------
+
+
+class Level(models.IntegerChoices):
+    """Risk level derived from likelihood × impact; the integer orders them."""
+
+    LOW = 1, _("Low")
+    MEDIUM = 2, _("Medium")
+    HIGH = 3, _("High")
+    CRITICAL = 4, _("Critical")
+
+    @classmethod
+    def from_score(cls, likelihood: int, impact: int) -> "Level":
+        """Place a cell of the 5×5 matrix: a score of 1–4 is low, 5–9 medium, 10–16 high, 20–25 critical."""
+        score = likelihood * impact
+        for level, (_low, high) in LEVEL_SCORES.items():
+            if score <= high:
+                return level
+        raise ValueError(score)
+
+    @property
+    def review_interval(self) -> datetime.timedelta:
+        """How soon a concern at this level must be looked at again."""
+        return datetime.timedelta(days={1: 360, 2: 180, 3: 90, 4: 90}[self.value])
+
+
+# Score bands of the 5×5 matrix (likelihood × impact). The database enforces them too.
+LEVEL_SCORES = {Level.LOW: (1, 4), Level.MEDIUM: (5, 9), Level.HIGH: (10, 16), Level.CRITICAL: (20, 25)}
+
+SCALE_VALIDATORS = [MinValueValidator(1), MaxValueValidator(5)]
+
+
+class ConcernQuerySet(models.QuerySet):
+    def open(self) -> "ConcernQuerySet":
+        return self.exclude(status=Concern.Status.CLOSED)
+
+    def overdue(self, today: datetime.date | None = None) -> "ConcernQuerySet":
+        return self.open().filter(next_review__lt=today or timezone.localdate())
+
+
+class Concern(models.Model):
+    """A security risk flagged about an enterprise, one of its sites, or foreign investors at large."""
+
+    class Category(models.TextChoices):
+        PERSONNEL = "personnel", _("Security of personnel")
+        PROPERTY = "property", _("Security of property")
+        INVESTMENT = "investment", _("Investment protection")
+        UNREST = "unrest", _("Civil unrest")
+        HEALTH = "health", _("Public health")
+        REGULATORY = "regulatory", _("Regulatory or legal")
+        OTHER = "other", _("Other")
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        MONITORING = "monitoring", _("Monitoring")
+        MITIGATING = "mitigating", _("Mitigating")
+        CLOSED = "closed", _("Closed")
+
+    title = models.CharField(_("title"), max_length=200)
+    description = models.TextField(_("description"), blank=True)
+    enterprise = models.ForeignKey(
+        Enterprise,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="concerns",
+        verbose_name=_("enterprise"),
+        help_text=_("Leave empty for a concern about foreign companies and citizens at large."),
+    )
+    site = models.ForeignKey(
+        Site, models.PROTECT, null=True, blank=True, related_name="concerns", verbose_name=_("site")
+    )
+    # Both country fields are derived from the site and enterprise when those are given,
+    # so the form may leave them empty; clean() requires them once derivation is done.
+    country = CountryField(
+        _("host country"), blank=True, help_text=_("Where the concern applies; taken from the site if given.")
+    )
+    origin_country = CountryField(
+        _("origin country"),
+        blank=True,
+        help_text=_("Whose companies and citizens are concerned; taken from the enterprise if given."),
+    )
+    category = models.CharField(_("category"), max_length=20, choices=Category.choices)
+    raised_by = models.ForeignKey(
+        Organisation,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="concerns_raised",
+        verbose_name=_("raised by"),
+    )
+    raised_at = models.ForeignKey(
+        Engagement,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="concerns",
+        verbose_name=_("raised at"),
+        help_text=_("The meeting or statement that is the source."),
+    )
+    raised_on = models.DateField(_("date raised"))
+    likelihood = models.PositiveSmallIntegerField(_("likelihood"), validators=SCALE_VALIDATORS)
+    impact = models.PositiveSmallIntegerField(_("impact"), validators=SCALE_VALIDATORS)
+    # Stored rather than computed on read so that filters and sorting by level use an index;
+    # save() derives it and a database constraint keeps it true to the matrix.
+    level = models.PositiveSmallIntegerField(_("level"), choices=Level.choices, editable=False, blank=True)
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.OPEN)
+    closure_reason = models.TextField(_("reason for closing"), blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="concerns",
+        verbose_name=_("owner"),
+    )
+    next_review = models.DateField(
+        _("next review"),
+        blank=True,
+        help_text=_("Defaults from the level: 90 days for high and critical, 180 for medium, 360 for low."),
+    )
+    created = models.DateTimeField(_("created"), auto_now_add=True)
+    updated = models.DateTimeField(_("updated"), auto_now=True)
+
+    history = HistoricalRecords()
+    objects = ConcernQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-raised_on", "-id"]
+        verbose_name = _("concern")
+        verbose_name_plural = _("concerns")
+        constraints = [
+            models.CheckConstraint(condition=Q(likelihood__gte=1, likelihood__lte=5), name="concern_likelihood_1_5"),
+            models.CheckConstraint(condition=Q(impact__gte=1, impact__lte=5), name="concern_impact_1_5"),
+            models.CheckConstraint(
+                condition=Q(
+                    *[
+                        Q(level=level)
+                        & GreaterThanOrEqual(F("likelihood") * F("impact"), low)
+                        & LessThanOrEqual(F("likelihood") * F("impact"), high)
+                        for level, (low, high) in LEVEL_SCORES.items()
+                    ],
+                    _connector=Q.OR,
+                ),
+                name="concern_level_matches_matrix",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="closed") | ~Q(closure_reason=""),
+                name="concern_closed_has_reason",
+            ),
+            models.CheckConstraint(
+                condition=Q(site__isnull=True) | Q(enterprise__isnull=False),
+                name="concern_site_has_enterprise",
+            ),
+            models.CheckConstraint(condition=~Q(country="") & ~Q(origin_country=""), name="concern_has_countries"),
+        ]
+        indexes = [
+            models.Index(fields=["-raised_on", "-id"], name="concern_newest"),
+            models.Index(fields=["level", "-raised_on", "-id"], name="concern_level_newest"),
+            models.Index(fields=["status", "-raised_on", "-id"], name="concern_status_newest"),
+            models.Index(fields=["next_review"], name="concern_next_review"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("concern_detail", args=[self.pk])
+
+    def clean(self) -> None:
+        errors: dict[str, str] = {}
+        if self.site_id and self.enterprise_id and self.site.enterprise_id != self.enterprise_id:
+            errors["site"] = _("This site belongs to another enterprise.")
+        self.derive()
+        for field in ("country", "origin_country"):
+            if not getattr(self, field) and field not in errors:
+                errors[field] = _("Required when no site or enterprise gives it.")
+        if self.status == self.Status.CLOSED and not self.closure_reason.strip():
+            errors["closure_reason"] = _("Say why the concern is closed.")
+        if errors:
+            raise ValidationError(errors)
+
+    def save(self, *args, **kwargs) -> None:
+        self.derive()
+        if not self.next_review and self.level:
+            self.next_review = self.default_next_review()
+        super().save(*args, **kwargs)
+
+    def derive(self) -> None:
+        """Fill what follows from other fields: the enterprise and countries from the site and
+        enterprise, the raised date from the engagement, the level from the matrix."""
+        if self.site_id:
+            if self.enterprise_id is None:
+                self.enterprise = self.site.enterprise
+            if self.site.enterprise_id == self.enterprise_id:
+                self.country = self.site.district.region.country
+        if self.enterprise_id:
+            self.origin_country = self.enterprise.origin_country
+        if self.raised_at_id and not self.raised_on:
+            self.raised_on = self.raised_at.date
+        # Out-of-scale values are left for validation and the database constraints to refuse.
+        if self.likelihood in range(1, 6) and self.impact in range(1, 6):
+            self.level = Level.from_score(self.likelihood, self.impact)
+
+    def default_next_review(self, today: datetime.date | None = None) -> datetime.date:
+        return (today or timezone.localdate()) + Level(self.level).review_interval
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.status != self.Status.CLOSED and self.next_review < timezone.localdate()
+
+
+# --- Response ---------------------------------------------------------------------
+
+
+class Measure(models.Model):
+    """A mitigation measure or commitment, such as a promised round table."""
+
+    class Status(models.TextChoices):
+        PROPOSED = "proposed", _("Proposed")
+        AGREED = "agreed", _("Agreed")
+        IN_PROGRESS = "in_progress", _("In progress")
+        DONE = "done", _("Done")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    title = models.CharField(_("title"), max_length=200)
+    description = models.TextField(_("description"), blank=True)
+    proposed_by = models.ForeignKey(
+        Organisation,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="measures_proposed",
+        verbose_name=_("proposed by"),
+    )
+    proposed_at = models.ForeignKey(
+        Engagement,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="measures",
+        verbose_name=_("proposed at"),
+    )
+    responsible = models.ManyToManyField(
+        Organisation, blank=True, related_name="measures_responsible", verbose_name=_("responsible organisations")
+    )
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.PROPOSED)
+    due = models.DateField(_("due date"), null=True, blank=True)
+    concerns = models.ManyToManyField(
+        Concern, blank=True, related_name="measures", verbose_name=_("concerns addressed")
+    )
+    created = models.DateTimeField(_("created"), auto_now_add=True)
+    updated = models.DateTimeField(_("updated"), auto_now=True)
+
+    history = HistoricalRecords(m2m_fields=[responsible, concerns])
+
+    class Meta:
+        ordering = ["due", "id"]
+        verbose_name = _("measure")
+        verbose_name_plural = _("measures")
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("measure_detail", args=[self.pk])
