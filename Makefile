@@ -7,8 +7,10 @@ PIP    := $(BIN)/pip install -q --disable-pip-version-check --build-constraint b
 
 .PHONY: install install-dev run test lint format serve bench loadtest clean
 
+# A current pip is needed for --build-constraint (see build-constraints.txt).
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --disable-pip-version-check pip==26.3
 
 # Stamp files re-run pip only when the requirement files change.
 $(VENV)/.installed: requirements.txt build-constraints.txt | $(BIN)/python
