@@ -1,0 +1,221 @@
+"""The site map: a folium map whose markers the browser draws from a compact JSON payload.
+
+Why not the usual folium recipe (one ``folium.Marker`` per site, ``m._repr_html_()``):
+- it links a dozen files from CDNs, so the map is blank on an intranet without internet;
+- it writes one JavaScript statement per marker, with popup text inside JavaScript
+  template strings, where a name containing a backtick or ``${`` breaks out even after
+  HTML-escaping; at 50k sites it is 38 MB of HTML and takes seconds to show;
+- the iframe ``srcdoc`` it produces is full of inline scripts that a Content-Security-Policy
+  of ``script-src 'self'`` blocks.
+
+So folium builds only the map itself (the Leaflet map, the tile layer, an empty marker
+cluster). Its HTML part is rendered into our page, its script part is served from a URL
+(``site_map_script``), and its stylesheets and scripts are our own static files. The
+sites travel as column arrays from ``site_map_data``; ``static/riskreg/site-map.js`` turns
+them into clustered markers and builds popups with DOM text nodes, so names are text.
+"""
+
+from collections import Counter
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import cache
+from typing import Any
+
+import folium
+from django.conf import settings
+from django.contrib.staticfiles import finders
+from django.db.models import Count, QuerySet
+from django.templatetags.static import static
+from django.utils.safestring import SafeString, mark_safe
+from folium.plugins import MarkerCluster
+
+from .models import Concern, Level, Site
+
+# Stable element names, so the HTML part (rendered into the page) and the script part
+# (served from another URL) refer to the same JavaScript variables.
+ELEMENT_ID = "riskreg"
+
+# Where the map opens before it fits the sites: Kyrgyzstan, the register's host country.
+DEFAULT_CENTRE = (41.5, 74.5)
+DEFAULT_ZOOM = 6
+# Marker clustering needs a maximum zoom even when there is no tile layer to give one.
+MAX_ZOOM = 18
+
+# Country outlines from the world-atlas npm package (installed by `make install`); optional.
+OUTLINES_STATIC = "vendor/world-atlas/countries-50m.json"
+TOPOJSON_STATIC = "vendor/topojson-client/topojson-client.min.js"
+
+# Decimal places kept for coordinates: 5 places is about a metre, more only adds bytes.
+COORDINATE_PLACES = 5
+
+
+@dataclass(frozen=True)
+class MapParts:
+    """A folium map cut into what the page needs: markup, script and asset URLs."""
+
+    html: SafeString
+    script: str
+    js: tuple[str, ...]
+    css: tuple[str, ...]
+    map_name: str
+    cluster_name: str
+
+
+def _local_assets(element: folium.Element, js: dict[str, str], css: dict[str, str]) -> None:
+    """Point the element INSTANCE at our static files. folium's ``default_js``/``default_css``
+    are class attributes shared by every map; assigning on the instance leaves them alone."""
+    element.default_js = list(js.items())
+    element.default_css = list(css.items())
+
+
+def build_site_map() -> tuple[folium.Map, MarkerCluster]:
+    """The folium map with the configured tile layer (if any) and an empty marker cluster."""
+    site_map = folium.Map(
+        location=DEFAULT_CENTRE,
+        zoom_start=DEFAULT_ZOOM,
+        tiles=None,
+        max_zoom=MAX_ZOOM,
+        # Thousands of circle markers draw much faster on one canvas than as SVG nodes.
+        prefer_canvas=True,
+    )
+    site_map._id = ELEMENT_ID
+    # Leaflet only: jQuery, Bootstrap and the awesome-markers files that folium lists
+    # serve folium's own popups and icons, which this map does not use.
+    _local_assets(
+        site_map,
+        {"leaflet": static("vendor/leaflet/leaflet.js")},
+        {"leaflet_css": static("vendor/leaflet/leaflet.css")},
+    )
+    if settings.RISKREG_TILE_URL:
+        folium.TileLayer(
+            tiles=settings.RISKREG_TILE_URL,
+            attr=settings.RISKREG_TILE_ATTRIBUTION,
+            max_zoom=MAX_ZOOM,
+        ).add_to(site_map)
+    cluster = MarkerCluster(options={"chunkedLoading": True, "showCoverageOnHover": False})
+    cluster._id = ELEMENT_ID
+    _local_assets(
+        cluster,
+        {"markerclusterjs": static("vendor/leaflet-markercluster/leaflet.markercluster.js")},
+        {
+            "markerclustercss": static("vendor/leaflet-markercluster/MarkerCluster.css"),
+            "markerclusterdefaultcss": static("vendor/leaflet-markercluster/MarkerCluster.Default.css"),
+        },
+    )
+    cluster.add_to(site_map)
+    return site_map, cluster
+
+
+def _assets(element: folium.Element, attribute: str) -> list[str]:
+    """The asset URLs an element tree declares, parents first, without repeats."""
+    urls = [url for _name, url in getattr(element, attribute, [])]
+    for child in element._children.values():
+        urls += [url for url in _assets(child, attribute) if url not in urls]
+    return urls
+
+
+def site_map_parts() -> MapParts:
+    """Render the map once per tile setting and static URL scheme (it depends on nothing else)."""
+    return _site_map_parts(settings.RISKREG_TILE_URL, settings.RISKREG_TILE_ATTRIBUTION, static(""))
+
+
+@cache
+def _site_map_parts(tile_url: str, attribution: str, static_prefix: str) -> MapParts:
+    site_map, cluster = build_site_map()
+    figure = site_map.get_root()
+    figure.render()
+    # figure.header is skipped on purpose: besides the asset links (taken from the element
+    # tree below) it holds inline scripts and styles that reset the host page's html and body.
+    return MapParts(
+        html=mark_safe(figure.html.render()),  # noqa: S308 - folium's markup for the map div, no user data
+        script=figure.script.render(),
+        js=tuple(_assets(site_map, "default_js")),
+        css=tuple(_assets(site_map, "default_css")),
+        map_name=site_map.get_name(),
+        cluster_name=cluster.get_name(),
+    )
+
+
+@cache
+def outline_urls() -> tuple[str, str] | None:
+    """Static URLs of the country outlines and their decoder, when the npm packages are installed."""
+    if finders.find(OUTLINES_STATIC) and finders.find(TOPOJSON_STATIC):
+        return static(OUTLINES_STATIC), static(TOPOJSON_STATIC)
+    return None
+
+
+def _coordinate(value: Decimal) -> float:
+    return round(float(value), COORDINATE_PLACES)
+
+
+class _Index(dict):
+    """Numbers repeated strings in order of first appearance (a lookup table for the client)."""
+
+    def __missing__(self, key: Any) -> int:
+        self[key] = len(self)
+        return self[key]
+
+
+def site_map_data(sites: QuerySet[Site]) -> dict[str, Any]:
+    """The filtered sites as column arrays, in two queries whatever their number.
+
+    Repeated values (enterprise, district and region, kind, precision) are sent once in
+    lookup tables and referred to by index; open concerns per level are sent only for
+    sites that have any (as ``[site position, low, medium, high, critical]``).
+    """
+    rows = sites.order_by().values_list(
+        "pk",
+        "latitude",
+        "longitude",
+        "name",
+        "enterprise__name",
+        "kind",
+        "precision",
+        "locality",
+        "district__name",
+        "district__region__name",
+    )
+    open_counts = (
+        Concern.objects.open()
+        .filter(site__in=sites.order_by().values("pk"))
+        .order_by()
+        .values_list("site_id", "level")
+        .annotate(n=Count("pk"))
+    )
+    counts: dict[int, Counter] = {}
+    for site_id, level, n in open_counts:
+        counts.setdefault(site_id, Counter())[level] = n
+
+    enterprises, places, kinds, precisions = _Index(), _Index(), _Index(), _Index()
+    columns: dict[str, list] = {
+        key: []
+        for key in ("id", "lat", "lng", "name", "enterprise", "kind", "precision", "locality", "place", "level")
+    }
+    concerns: list[list[int]] = []
+    unplaced = 0
+    for pk, lat, lng, name, enterprise, kind, precision, locality, district, region in rows:
+        if lat is None or lng is None:
+            unplaced += 1
+            continue
+        site_counts = counts.get(pk)
+        if site_counts:
+            concerns.append([len(columns["id"]), *(site_counts[level] for level in Level.values)])
+        columns["id"].append(pk)
+        columns["lat"].append(_coordinate(lat))
+        columns["lng"].append(_coordinate(lng))
+        columns["name"].append(name)
+        columns["enterprise"].append(enterprises[enterprise])
+        columns["kind"].append(kinds[kind])
+        columns["precision"].append(precisions[precision])
+        columns["locality"].append(locality)
+        columns["place"].append(places[district, region])
+        columns["level"].append(max(site_counts) if site_counts else 0)
+    return {
+        "sites": columns,
+        "concerns": concerns,
+        "enterprises": list(enterprises),
+        "places": [list(place) for place in places],
+        "kinds": list(kinds),
+        "precisions": list(precisions),
+        "unplaced": unplaced,
+    }
