@@ -79,6 +79,8 @@ def build_site_map() -> tuple[folium.Map, MarkerCluster]:
         prefer_canvas=True,
     )
     site_map._id = ELEMENT_ID
+    # folium passes max_zoom to its default tile layer only; clustering needs it on the map.
+    site_map.options["maxZoom"] = MAX_ZOOM
     # Leaflet only: jQuery, Bootstrap and the awesome-markers files that folium lists
     # serve folium's own popups and icons, which this map does not use.
     _local_assets(
@@ -188,8 +190,7 @@ def site_map_data(sites: QuerySet[Site]) -> dict[str, Any]:
 
     enterprises, places, kinds, precisions = _Index(), _Index(), _Index(), _Index()
     columns: dict[str, list] = {
-        key: []
-        for key in ("id", "lat", "lng", "name", "enterprise", "kind", "precision", "locality", "place", "level")
+        key: [] for key in ("id", "lat", "lng", "name", "enterprise", "kind", "precision", "locality", "place", "level")
     }
     concerns: list[list[int]] = []
     unplaced = 0
