@@ -59,11 +59,29 @@ DISTRICTS = District.objects.select_related("region")
 ORGANISATIONS = Organisation.objects.all()
 
 
-class RegisterFilterSet(filters.FilterSet):
-    """Shared behaviour: a free-text ``q`` on every list."""
+# Bootstrap's classes per widget, so that the filter forms render without per-field markup.
+WIDGET_CLASSES = {
+    forms.CheckboxSelectMultiple: "form-check-input",
+    forms.Select: "form-select form-select-sm",
+    forms.widgets.Input: "form-control form-control-sm",
+}
 
-    q = filters.CharFilter(label=_("Search"), method="filter_q")
+
+class RegisterFilterSet(filters.FilterSet):
+    """Shared behaviour: a free-text ``q`` on every list, and Bootstrap-styled widgets."""
+
+    q = filters.CharFilter(label=_("Search"), method="filter_q", widget=forms.TextInput(attrs={"type": "search"}))
     search_fields: tuple[str, ...] = ()
+
+    @property
+    def form(self) -> forms.Form:
+        if not hasattr(self, "_form"):
+            form = super().form
+            for field in form.fields.values():
+                widget = field.widget
+                css = next((css for kind, css in WIDGET_CLASSES.items() if isinstance(widget, kind)), "")
+                widget.attrs["class"] = f"{widget.attrs.get('class', '')} {css}".strip()
+        return self._form
 
     def filter_q(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         """Every word of the search must appear in one of ``search_fields``."""

@@ -129,7 +129,7 @@ def test_level_is_the_highest_among_open_concerns_only(seeded, viewer):
     record = sites_by_name(map_data(viewer))["Extra site 0"]
     assert record["level"] == 2
     assert record["open_by_level"] == [1, 1, 0, 0]
-    [quiet] = add_sites(1, prefix="Quiet")
+    add_sites(1, prefix="Quiet")
     assert sites_by_name(map_data(viewer))["Quiet site 0"]["level"] == 0
 
 
@@ -251,3 +251,11 @@ def test_page_carries_the_query_to_the_data_and_keeps_the_filters(seeded, admin_
 def test_map_link_in_the_navigation(seeded, admin_client):
     page = admin_client.get(reverse("site_map")).content.decode()
     assert f'href="{reverse("site_map")}"' in page
+
+
+def test_site_list_and_map_link_to_each_other_with_the_same_query(seeded, admin_client):
+    query = "kind=mine&q=gold"
+    listing = admin_client.get(reverse("site_list") + "?" + query).content.decode()
+    assert f'href="{reverse("site_map")}?kind=mine&amp;q=gold"' in listing
+    page = admin_client.get(reverse("site_map") + "?" + query).content.decode()
+    assert f'href="{reverse("site_list")}?kind=mine&amp;q=gold"' in page
