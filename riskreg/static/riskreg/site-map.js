@@ -105,7 +105,7 @@
           [south, west],
           [north, east],
         ],
-        { padding: [30, 30], maxZoom: 10 }
+        { padding: [30, 30], maxZoom: 10, animate: false }
       );
     }
     status.textContent = format(count === 1 ? text.shown_one : text.shown_many, { count: count });
