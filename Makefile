@@ -3,9 +3,10 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 8000
+SITES  ?= 50000
 PIP    := $(BIN)/pip install -q --disable-pip-version-check --build-constraint build-constraints.txt
 
-.PHONY: install install-dev run test lint format serve bench loadtest clean
+.PHONY: install install-dev run test lint format serve bench bench-map loadtest clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +38,9 @@ run: install  ## install, migrate, load the seeds, ensure an admin account, serv
 
 test: install-dev  ## the whole suite; browser tests skip when no Chromium is installed (CI requires them)
 	$(BIN)/pytest
+
+bench-map: install-dev  ## the site map at $(SITES) sites in Chromium, against per-marker folium
+	$(BIN)/python tests/benchmarks/bench_map.py --sites $(SITES)
 
 lint: install-dev
 	$(BIN)/ruff check .

@@ -15,16 +15,16 @@ sites travel as column arrays from ``site_map_data``; ``static/riskreg/site-map.
 them into clustered markers and builds popups with DOM text nodes, so names are text.
 """
 
-from collections import Counter
+from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
-from decimal import Decimal
 from functools import cache
 from typing import Any
 
 import folium
 from django.conf import settings
 from django.contrib.staticfiles import finders
-from django.db.models import Count, QuerySet
+from django.db.models import Count, FloatField, QuerySet
+from django.db.models.functions import Cast
 from django.templatetags.static import static
 from django.utils.safestring import SafeString, mark_safe
 from folium.plugins import MarkerCluster
@@ -40,13 +40,17 @@ DEFAULT_CENTRE = (41.5, 74.5)
 DEFAULT_ZOOM = 6
 # Marker clustering needs a maximum zoom even when there is no tile layer to give one.
 MAX_ZOOM = 18
+# Leaflet.markercluster indexes every marker at every zoom level between the map's minimum
+# zoom and the zoom where clustering stops, so each level left out makes loading faster:
+# below zoom 3 (the whole world) and from zoom 13 (a town) clusters tell nobody anything.
+MIN_ZOOM = 3
+UNCLUSTERED_ZOOM = 13
 
 # Country outlines from the world-atlas npm package (installed by `make install`); optional.
 OUTLINES_STATIC = "vendor/world-atlas/countries-50m.json"
 TOPOJSON_STATIC = "vendor/topojson-client/topojson-client.min.js"
 
-# Decimal places kept for coordinates: 5 places is about a metre, more only adds bytes.
-COORDINATE_PLACES = 5
+LEVEL_COUNT = len(Level.values)
 
 
 @dataclass(frozen=True)
@@ -81,6 +85,7 @@ def build_site_map() -> tuple[folium.Map, MarkerCluster]:
     site_map._id = ELEMENT_ID
     # folium passes max_zoom to its default tile layer only; clustering needs it on the map.
     site_map.options["maxZoom"] = MAX_ZOOM
+    site_map.options["minZoom"] = MIN_ZOOM
     # Leaflet only: jQuery, Bootstrap and the awesome-markers files that folium lists
     # serve folium's own popups and icons, which this map does not use.
     _local_assets(
@@ -94,7 +99,17 @@ def build_site_map() -> tuple[folium.Map, MarkerCluster]:
             attr=settings.RISKREG_TILE_ATTRIBUTION,
             max_zoom=MAX_ZOOM,
         ).add_to(site_map)
-    cluster = MarkerCluster(options={"chunkedLoading": True, "showCoverageOnHover": False})
+    cluster = MarkerCluster(
+        options={
+            # Add thousands of markers in slices, so the page stays responsive meanwhile,
+            # with short pauses between slices (the default 50 ms pause adds up at 50k sites).
+            "chunkedLoading": True,
+            "chunkInterval": 250,
+            "chunkDelay": 5,
+            "showCoverageOnHover": False,
+            "disableClusteringAtZoom": UNCLUSTERED_ZOOM,
+        }
+    )
     cluster._id = ELEMENT_ID
     _local_assets(
         cluster,
@@ -146,16 +161,11 @@ def outline_urls() -> tuple[str, str] | None:
     return None
 
 
-def _coordinate(value: Decimal) -> float:
-    return round(float(value), COORDINATE_PLACES)
-
-
-class _Index(dict):
-    """Numbers repeated strings in order of first appearance (a lookup table for the client)."""
-
-    def __missing__(self, key: Any) -> int:
-        self[key] = len(self)
-        return self[key]
+def _indexed(values: Iterable[Hashable]) -> tuple[list[int], list[Hashable]]:
+    """Each value replaced by its position in a table of the distinct values (in order of appearance)."""
+    values = list(values)
+    table = {value: i for i, value in enumerate(dict.fromkeys(values))}
+    return [table[value] for value in values], list(table)
 
 
 def site_map_data(sites: QuerySet[Site]) -> dict[str, Any]:
@@ -164,59 +174,65 @@ def site_map_data(sites: QuerySet[Site]) -> dict[str, Any]:
     Repeated values (enterprise, district and region, kind, precision) are sent once in
     lookup tables and referred to by index; open concerns per level are sent only for
     sites that have any (as ``[site position, low, medium, high, critical]``).
+    Built column by column with comprehensions: at 50k sites a per-row Python loop costs
+    more than the database.
     """
-    rows = sites.order_by().values_list(
-        "pk",
-        "latitude",
-        "longitude",
-        "name",
-        "enterprise__name",
-        "kind",
-        "precision",
-        "locality",
-        "district__name",
-        "district__region__name",
-    )
+    sites = sites.order_by()
     open_counts = (
         Concern.objects.open()
-        .filter(site__in=sites.order_by().values("pk"))
+        .filter(site__in=sites.values("pk"))
         .order_by()
         .values_list("site_id", "level")
         .annotate(n=Count("pk"))
     )
-    counts: dict[int, Counter] = {}
+    counts: dict[int, list[int]] = {}
     for site_id, level, n in open_counts:
-        counts.setdefault(site_id, Counter())[level] = n
-
-    enterprises, places, kinds, precisions = _Index(), _Index(), _Index(), _Index()
-    columns: dict[str, list] = {
-        key: [] for key in ("id", "lat", "lng", "name", "enterprise", "kind", "precision", "locality", "place", "level")
-    }
-    concerns: list[list[int]] = []
-    unplaced = 0
-    for pk, lat, lng, name, enterprise, kind, precision, locality, district, region in rows:
-        if lat is None or lng is None:
-            unplaced += 1
-            continue
-        site_counts = counts.get(pk)
-        if site_counts:
-            concerns.append([len(columns["id"]), *(site_counts[level] for level in Level.values)])
-        columns["id"].append(pk)
-        columns["lat"].append(_coordinate(lat))
-        columns["lng"].append(_coordinate(lng))
-        columns["name"].append(name)
-        columns["enterprise"].append(enterprises[enterprise])
-        columns["kind"].append(kinds[kind])
-        columns["precision"].append(precisions[precision])
-        columns["locality"].append(locality)
-        columns["place"].append(places[district, region])
-        columns["level"].append(max(site_counts) if site_counts else 0)
+        counts.setdefault(site_id, [0] * LEVEL_COUNT)[level - 1] = n
+    # Coordinates as floats from the database: converting 50k Decimals in Python costs more
+    # than the query itself.
+    rows = list(
+        sites.values_list(
+            "pk",
+            Cast("latitude", FloatField()),
+            Cast("longitude", FloatField()),
+            "name",
+            "enterprise__name",
+            "kind",
+            "precision",
+            "locality",
+            "district__name",
+            "district__region__name",
+        )
+    )
+    placed = [row for row in rows if row[1] is not None]
+    ids, lats, lngs, names, enterprises, kinds, precisions, localities, districts, regions = (
+        zip(*placed, strict=True) if placed else [()] * 10
+    )
+    enterprise_column, enterprise_table = _indexed(enterprises)
+    kind_column, kind_table = _indexed(kinds)
+    precision_column, precision_table = _indexed(precisions)
+    place_column, place_table = _indexed(zip(districts, regions, strict=True))
+    position = {pk: i for i, pk in enumerate(ids) if pk in counts}
     return {
-        "sites": columns,
-        "concerns": concerns,
-        "enterprises": list(enterprises),
-        "places": [list(place) for place in places],
-        "kinds": list(kinds),
-        "precisions": list(precisions),
-        "unplaced": unplaced,
+        "sites": {
+            "id": ids,
+            "lat": lats,
+            "lng": lngs,
+            "name": names,
+            "enterprise": enterprise_column,
+            "kind": kind_column,
+            "precision": precision_column,
+            "locality": localities,
+            "place": place_column,
+            # The highest level among open concerns: the last level with a count; 0 for none.
+            "level": [
+                max((i + 1 for i, n in enumerate(counts[pk]) if n), default=0) if pk in counts else 0 for pk in ids
+            ],
+        },
+        "concerns": [[position[pk], *counts[pk]] for pk in position],
+        "enterprises": enterprise_table,
+        "places": [list(place) for place in place_table],
+        "kinds": kind_table,
+        "precisions": precision_table,
+        "unplaced": len(rows) - len(placed),
     }

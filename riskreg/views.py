@@ -7,18 +7,21 @@ link to the full filtered list.
 """
 
 import contextlib
+import gzip
 import hashlib
+import json
+import re
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.mixins import PermissionRequiredMixin
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Count, Model, QuerySet
-from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.urls import NoReverseMatch, reverse
-from django.utils.decorators import method_decorator
+from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext_lazy as _
 from django.views import View
-from django.views.decorators.gzip import gzip_page
 from django.views.generic import DetailView, TemplateView
 from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
@@ -319,6 +322,8 @@ class DashboardView(ModelPermissionMixin, TemplateView):
 
 # --- Site map ----------------------------------------------------------------------
 
+ACCEPTS_GZIP = re.compile(r"\bgzip\b")
+
 
 def _with_query(url: str, request: HttpRequest) -> str:
     query = request.GET.urlencode()
@@ -370,17 +375,24 @@ class SiteMapView(ModelPermissionMixin, FilterView):
         return context
 
 
-@method_decorator(gzip_page, name="dispatch")
 class SiteMapDataView(ModelPermissionMixin, View):
     """The sites matching the map's filters, as compact column arrays (see maps.site_map_data)."""
 
     model = Site
 
-    def get(self, request: HttpRequest) -> JsonResponse:
+    def get(self, request: HttpRequest) -> HttpResponse:
         filterset = filters.SiteFilterSet(request.GET, queryset=Site.objects.all(), request=request)
         # Like the list: an invalid filter shows no sites rather than every site.
         sites = filterset.qs if filterset.is_valid() else Site.objects.none()
-        return JsonResponse(site_map_data(sites))
+        # Compact separators: at 50k sites the default ", " alone adds half a megabyte.
+        body = json.dumps(site_map_data(sites), separators=(",", ":"), cls=DjangoJSONEncoder).encode()
+        response = HttpResponse(body, content_type="application/json")
+        patch_vary_headers(response, ["Accept-Encoding"])
+        if ACCEPTS_GZIP.search(request.headers.get("Accept-Encoding", "")):
+            # Level 1: at 50k sites six times faster than gzip's default for 12 % more bytes.
+            response.content = gzip.compress(body, compresslevel=1, mtime=0)
+            response["Content-Encoding"] = "gzip"
+        return response
 
 
 class SiteMapScriptView(ModelPermissionMixin, View):

@@ -98,7 +98,7 @@
     data.concerns.forEach(function (row) {
       concerns[row[0]] = row.slice(1);
     });
-    cluster.addLayers(layers);
+    // Fit first, so that the clusters are computed once, for the zoom they are shown at.
     if (count) {
       map.fitBounds(
         [
@@ -108,6 +108,7 @@
         { padding: [30, 30], maxZoom: 10, animate: false }
       );
     }
+    cluster.addLayers(layers);
     status.textContent = format(count === 1 ? text.shown_one : text.shown_many, { count: count });
     if (data.unplaced) {
       status.textContent += " " + format(text.unplaced, { count: data.unplaced });
@@ -180,7 +181,8 @@
   }
 
   function fetchJson(url) {
-    return fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } }).then(function (response) {
+    // Plain same-origin GET, so that the page's <link rel="preload"> of the data is reused.
+    return fetch(url, { credentials: "same-origin" }).then(function (response) {
       if (!response.ok) {
         throw new Error(response.status + " " + response.statusText);
       }
@@ -188,15 +190,20 @@
     });
   }
 
-  if (config.outlinesUrl && window.topojson) {
-    // Asynchronous, and independent of the sites: the markers never wait for the outlines.
-    fetchJson(config.outlinesUrl).then(showOutlines, function (error) {
-      console.warn("Country outlines not loaded:", error.message);
-    });
+  function loadOutlines() {
+    // Asynchronous and after the markers, which never wait for the outlines.
+    if (config.outlinesUrl && window.topojson) {
+      fetchJson(config.outlinesUrl).then(showOutlines, function (error) {
+        console.warn("Country outlines not loaded:", error.message);
+      });
+    }
   }
-  fetchJson(config.dataUrl).then(show, function (error) {
-    status.textContent = text.failed;
-    status.classList.add("text-danger");
-    console.error("Site map data not loaded:", error.message);
-  });
+
+  fetchJson(config.dataUrl)
+    .then(show, function (error) {
+      status.textContent = text.failed;
+      status.classList.add("text-danger");
+      console.error("Site map data not loaded:", error.message);
+    })
+    .then(loadOutlines);
 })();
