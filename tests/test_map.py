@@ -185,8 +185,8 @@ def test_data_is_compressed_when_the_browser_accepts_it(seeded, viewer):
 def test_data_takes_a_fixed_number_of_queries(seeded, admin_client, django_assert_num_queries, extra):
     for site in add_sites(extra):
         add_concern(site, 3, 3)
-    # Session, user, the sites, their open concerns per level; the same at any size.
-    with django_assert_num_queries(4):
+    # Session, user; open concerns per site and level, enterprise names, districts, the sites.
+    with django_assert_num_queries(6):
         data = map_data(admin_client, "?kind=office&level=2")
     assert len(data["sites"]["id"]) == extra
 

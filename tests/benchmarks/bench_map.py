@@ -4,7 +4,7 @@
     SITES=5000 make bench-map      # a quicker look
 
 It fills a throw-away SQLite database with generated sites (about a fifth of them with open
-concerns, a tenth with district or region precision), serves the project with `runserver` on a
+concerns, a tenth with district or region precision), serves the project with gunicorn on a
 free loopback port, and loads in fresh browser contexts (nothing cached):
 
 - our map: /map/ — folium's map cut into page, script URL and the JSON data endpoint;
@@ -216,8 +216,10 @@ def main() -> None:
 
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
-    server = subprocess.Popen(  # noqa: S603 - our own manage.py with the same interpreter
-        [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
+    # gunicorn as in production (two workers, so static files and data are served in
+    # parallel); DEBUG stays on so that WhiteNoise serves static files without collectstatic.
+    server = subprocess.Popen(  # noqa: S603 - gunicorn from requirements, same interpreter
+        [sys.executable, "-m", "gunicorn", "riskreg.wsgi", "-b", f"127.0.0.1:{port}", "-w", "2", "--threads", "2"],
         cwd=ROOT,
         env=os.environ.copy(),
         stdout=subprocess.DEVNULL,
