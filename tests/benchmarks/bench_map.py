@@ -271,6 +271,8 @@ def main() -> None:
         "ours": {**median, "server_s": round(ours_server, 3), "runs": ours},
         "per_marker_folium": {**baseline, "server_s": round(baseline_build, 3)},
     }
+    # Timings depend on what else the machine runs; the load average says how busy it was.
+    result["load_average_1min"] = round(os.getloadavg()[0], 2)
     result["ratio_first_cluster"] = round(baseline["first_cluster_s"] / median["first_cluster_s"], 1)
     result["ratio_bytes"] = round((baseline["html"] + baseline["data"]) / (median["html"] + median["data"]), 1)
     result["ratio_server"] = round(baseline_build / ours_server, 1)
@@ -283,7 +285,10 @@ def main() -> None:
 
     ours_bytes = median["html"] + median["data"]
     base_bytes = baseline["html"] + baseline["data"]
-    print(f"\nSite map at {args.sites:,} sites (median of {args.runs} loads; static assets apart)\n")
+    print(
+        f"\nSite map at {args.sites:,} sites (median of {args.runs} loads; static assets apart; "
+        f"load average {result['load_average_1min']} on {os.cpu_count()} cores)\n"
+    )
     print("| | our map | per-marker folium | ratio |")
     print("|---|---|---|---|")
     print(
