@@ -178,15 +178,10 @@ def _float(field: str) -> ExpressionWrapper:
     return ExpressionWrapper(Cast(field, FloatField()), output_field=Field())
 
 
-def site_map_data(sites: QuerySet[Site]) -> dict[str, Any]:
-    """The filtered sites as column arrays, in four queries whatever their number.
-
-    Repeated values (enterprise, district and region, kind, precision) are sent once in
-    lookup tables and referred to by index; open concerns per level are sent only for
-    sites that have any (as ``[site position, low, medium, high, critical]``).
-    Built column by column with comprehensions, and names looked up by id rather than
-    joined into every row: at 50k sites per-row work in Python costs more than the database.
-    """
+def site_map_points(sites: QuerySet[Site]) -> dict[str, Any]:
+    """What the map needs to draw and cluster the sites, in two queries whatever their number:
+    id, coordinates, precision and highest open level as column arrays, and the open concerns
+    per level (``[site position, low, medium, high, critical]``) of the sites that have any."""
     sites = sites.order_by()
     open_counts = (
         Concern.objects.open()
@@ -198,6 +193,33 @@ def site_map_data(sites: QuerySet[Site]) -> dict[str, Any]:
     counts: dict[int, list[int]] = {}
     for site_id, level, n in open_counts:
         counts.setdefault(site_id, [0] * LEVEL_COUNT)[level - 1] = n
+    rows = list(sites.values_list("pk", _float("latitude"), _float("longitude"), "precision"))
+    placed = [row for row in rows if row[1] is not None]
+    ids, lats, lngs, precisions = zip(*placed, strict=True) if placed else [()] * 4
+    precision_column, precision_table = _indexed(precisions)
+    position = {pk: i for i, pk in enumerate(ids) if pk in counts}
+    return {
+        "sites": {
+            "id": ids,
+            "lat": lats,
+            "lng": lngs,
+            "precision": precision_column,
+            # The highest level among open concerns: the last level with a count; 0 for none.
+            "level": [
+                max((i + 1 for i, n in enumerate(counts[pk]) if n), default=0) if pk in counts else 0 for pk in ids
+            ],
+        },
+        "precisions": precision_table,
+        "concerns": [[position[pk], *counts[pk]] for pk in position],
+        "unplaced": len(rows) - len(placed),
+    }
+
+
+def site_map_details(sites: QuerySet[Site]) -> dict[str, Any]:
+    """What popups and tooltips show, by site id, in three queries whatever the number of sites:
+    name, enterprise, kind, locality, district and region. Repeated values are sent once in
+    lookup tables and referred to by index."""
+    sites = sites.order_by()
     enterprise_names = dict(
         Enterprise.objects.filter(pk__in=sites.values("enterprise_id")).order_by().values_list("pk", "name")
     )
@@ -207,48 +229,33 @@ def site_map_data(sites: QuerySet[Site]) -> dict[str, Any]:
         .order_by()
         .values_list("pk", "name", "region__name")
     }
-    rows = list(
-        sites.values_list(
-            "pk",
-            _float("latitude"),
-            _float("longitude"),
-            "name",
-            "enterprise_id",
-            "kind",
-            "precision",
-            "locality",
-            "district_id",
-        )
-    )
-    placed = [row for row in rows if row[1] is not None]
-    ids, lats, lngs, names, enterprise_ids, kinds, precisions, localities, district_ids = (
-        zip(*placed, strict=True) if placed else [()] * 9
-    )
+    rows = sites.exclude(latitude=None).values_list("pk", "name", "enterprise_id", "kind", "locality", "district_id")
+    ids, names, enterprise_ids, kinds, localities, district_ids = zip(*rows, strict=True) if rows else [()] * 6
     enterprise_column, enterprise_table = _indexed(enterprise_ids)
     kind_column, kind_table = _indexed(kinds)
-    precision_column, precision_table = _indexed(precisions)
     place_column, place_table = _indexed(district_ids)
-    position = {pk: i for i, pk in enumerate(ids) if pk in counts}
     return {
-        "sites": {
+        "details": {
             "id": ids,
-            "lat": lats,
-            "lng": lngs,
             "name": names,
             "enterprise": enterprise_column,
             "kind": kind_column,
-            "precision": precision_column,
             "locality": localities,
             "place": place_column,
-            # The highest level among open concerns: the last level with a count; 0 for none.
-            "level": [
-                max((i + 1 for i, n in enumerate(counts[pk]) if n), default=0) if pk in counts else 0 for pk in ids
-            ],
         },
-        "concerns": [[position[pk], *counts[pk]] for pk in position],
         "enterprises": [enterprise_names[pk] for pk in enterprise_table],
         "places": [places[pk] for pk in place_table],
         "kinds": kind_table,
-        "precisions": precision_table,
-        "unplaced": len(rows) - len(placed),
     }
+
+
+# The map loads the two parts in parallel, so that it can draw the clusters before the
+# names (most of the bytes) have arrived; without ``part`` the endpoint returns both.
+MAP_DATA_PARTS = {"points": site_map_points, "details": site_map_details}
+
+
+def site_map_data(sites: QuerySet[Site], part: str | None = None) -> dict[str, Any]:
+    """The filtered sites as column arrays: one part (see MAP_DATA_PARTS) or, by default, both."""
+    if part in MAP_DATA_PARTS:
+        return MAP_DATA_PARTS[part](sites)
+    return {**site_map_points(sites), **site_map_details(sites)}

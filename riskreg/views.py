@@ -325,9 +325,10 @@ class DashboardView(ModelPermissionMixin, TemplateView):
 ACCEPTS_GZIP = re.compile(r"\bgzip\b")
 
 
-def _with_query(url: str, request: HttpRequest) -> str:
-    query = request.GET.urlencode()
-    return f"{url}?{query}" if query else url
+def _with_query(url: str, request: HttpRequest, **extra: str) -> str:
+    query = request.GET.copy()
+    query.update(extra)
+    return f"{url}?{query.urlencode()}" if query else url
 
 
 class SiteMapView(ModelPermissionMixin, FilterView):
@@ -349,7 +350,8 @@ class SiteMapView(ModelPermissionMixin, FilterView):
         context.update(
             map_parts=parts,
             map_script_url=f"{reverse('site_map_script')}?v={version}",
-            map_data_url=_with_query(reverse("site_map_data"), self.request),
+            map_points_url=_with_query(reverse("site_map_data"), self.request, part="points"),
+            map_details_url=_with_query(reverse("site_map_data"), self.request, part="details"),
             site_list_url=_with_query(reverse("site_list"), self.request),
             site_url_pattern=reverse("site_detail", args=[0]),
             map_tiles=bool(settings.RISKREG_TILE_URL),
@@ -385,7 +387,8 @@ class SiteMapDataView(ModelPermissionMixin, View):
         # Like the list: an invalid filter shows no sites rather than every site.
         sites = filterset.qs if filterset.is_valid() else Site.objects.none()
         # Compact separators: at 50k sites the default ", " alone adds half a megabyte.
-        body = json.dumps(site_map_data(sites), separators=(",", ":"), cls=DjangoJSONEncoder).encode()
+        data = site_map_data(sites, request.GET.get("part"))
+        body = json.dumps(data, separators=(",", ":"), cls=DjangoJSONEncoder).encode()
         response = HttpResponse(body, content_type="application/json")
         patch_vary_headers(response, ["Accept-Encoding"])
         if ACCEPTS_GZIP.search(request.headers.get("Accept-Encoding", "")):

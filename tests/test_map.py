@@ -33,25 +33,27 @@ def map_data(client, query: str = "") -> dict:
 
 
 def sites_by_name(data: dict) -> dict[str, dict]:
-    """The column arrays turned back into one record per site, keyed by name."""
-    sites = data["sites"]
+    """Both parts of the column arrays turned back into one record per site, keyed by name."""
+    sites, details = data["sites"], data["details"]
     concerns = {row[0]: row[1:] for row in data["concerns"]}
     records = {}
-    for i, name in enumerate(sites["name"]):
-        district, region = data["places"][sites["place"][i]]
-        records[name] = {
-            "id": sites["id"][i],
+    for j, site_id in enumerate(details["id"]):
+        i = sites["id"].index(site_id)
+        district, region = data["places"][details["place"][j]]
+        records[details["name"][j]] = {
+            "id": site_id,
             "lat": sites["lat"][i],
             "lng": sites["lng"][i],
-            "enterprise": data["enterprises"][sites["enterprise"][i]],
-            "kind": data["kinds"][sites["kind"][i]],
+            "enterprise": data["enterprises"][details["enterprise"][j]],
+            "kind": data["kinds"][details["kind"][j]],
             "precision": data["precisions"][sites["precision"][i]],
-            "locality": sites["locality"][i],
+            "locality": details["locality"][j],
             "district": district,
             "region": region,
             "level": sites["level"][i],
             "open_by_level": concerns.get(i, [0, 0, 0, 0]),
         }
+    assert len(records) == len(sites["id"])
     return records
 
 
@@ -163,7 +165,7 @@ def test_sites_without_coordinates_are_counted_not_drawn(seeded, viewer):
     Site.objects.filter(name__startswith="Unplaced").update(latitude=None, longitude=None)
     data = map_data(viewer)
     assert data["unplaced"] == 2
-    assert len(data["sites"]["id"]) == 2
+    assert len(data["sites"]["id"]) == len(data["details"]["id"]) == 2
 
 
 def test_names_travel_as_json_text(seeded, viewer):
@@ -185,10 +187,15 @@ def test_data_is_compressed_when_the_browser_accepts_it(seeded, viewer):
 def test_data_takes_a_fixed_number_of_queries(seeded, admin_client, django_assert_num_queries, extra):
     for site in add_sites(extra):
         add_concern(site, 3, 3)
-    # Session, user; open concerns per site and level, enterprise names, districts, the sites.
-    with django_assert_num_queries(6):
-        data = map_data(admin_client, "?kind=office&level=2")
-    assert len(data["sites"]["id"]) == extra
+    # Session and user, then for the points: open concerns per site and level, the sites;
+    # for the details: enterprise names, districts, the sites. The same at any size.
+    with django_assert_num_queries(4):
+        points = map_data(admin_client, "?kind=office&level=2&part=points")
+    with django_assert_num_queries(5):
+        details = map_data(admin_client, "?kind=office&level=2&part=details")
+    assert len(points["sites"]["id"]) == len(details["details"]["id"]) == extra
+    assert set(points) == {"sites", "precisions", "concerns", "unplaced"}
+    assert set(details) == {"details", "enterprises", "places", "kinds"}
 
 
 def test_page_query_count_does_not_grow(seeded, admin_client):
@@ -243,7 +250,8 @@ def test_page_has_no_inline_script_or_style_and_keeps_the_layout(seeded, admin_c
 
 def test_page_carries_the_query_to_the_data_and_keeps_the_filters(seeded, admin_client):
     page = admin_client.get(reverse("site_map") + "?kind=mine&q=gold").content.decode()
-    assert 'data-data-url="/map/data.json?kind=mine&amp;q=gold"' in page
+    assert 'data-points-url="/map/data.json?kind=mine&amp;q=gold&amp;part=points"' in page
+    assert 'data-details-url="/map/data.json?kind=mine&amp;q=gold&amp;part=details"' in page
     assert re.search(r'<option value="mine" selected>', page)
     assert 'value="gold"' in page
 

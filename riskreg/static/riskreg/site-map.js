@@ -59,6 +59,33 @@
     });
   };
 
+  function fetchJson(url) {
+    // Plain same-origin GET, so that the page's <link rel="preload"> responses are reused.
+    return fetch(url, { credentials: "same-origin" }).then(function (response) {
+      if (!response.ok) {
+        throw new Error(response.status + " " + response.statusText);
+      }
+      return response.json();
+    });
+  }
+
+  function failed(error) {
+    status.textContent = text.failed;
+    status.classList.add("text-danger");
+    console.error("Site map data not loaded:", error.message);
+  }
+
+  // Names and places arrive separately from the points (in parallel), keyed by site id.
+  var detailsReady = fetchJson(config.detailsUrl).then(function (data) {
+    var position = new Map();
+    data.details.id.forEach(function (id, j) {
+      position.set(id, j);
+    });
+    data.position = position;
+    return data;
+  });
+  detailsReady.catch(failed);
+
   function show(data) {
     var sites = data.sites;
     var count = sites.id.length;
@@ -114,15 +141,19 @@
       status.textContent += " " + format(text.unplaced, { count: data.unplaced });
     }
 
-    function popupContent(i) {
+    function popupContent(i, details) {
       var box = element("div", "site-popup");
-      var place = data.places[sites.place[i]];
+      var j = details.position.get(sites.id[i]);
+      if (j !== undefined) {
+        var d = details.details;
+        var place = details.places[d.place[j]];
+        box.appendChild(element("div", "site-popup-name fw-bold", d.name[j]));
+        box.appendChild(element("div", "site-popup-enterprise", details.enterprises[d.enterprise[j]]));
+        box.appendChild(element("div", "site-popup-kind text-body-secondary", text.kinds[details.kinds[d.kind[j]]]));
+        var where = [d.locality[j], place[0], place[1]].filter(Boolean).join(", ");
+        box.appendChild(element("div", "site-popup-place", where));
+      }
       var precision = data.precisions[sites.precision[i]];
-      box.appendChild(element("div", "site-popup-name fw-bold", sites.name[i]));
-      box.appendChild(element("div", "site-popup-enterprise", data.enterprises[sites.enterprise[i]]));
-      box.appendChild(element("div", "site-popup-kind text-body-secondary", text.kinds[data.kinds[sites.kind[i]]]));
-      var where = [sites.locality[i], place[0], place[1]].filter(Boolean).join(", ");
-      box.appendChild(element("div", "site-popup-place", where));
       if (AREA_RADIUS_METRES[precision]) {
         box.appendChild(element("div", "site-popup-approximate fst-italic", text.approximate[precision]));
       }
@@ -151,14 +182,25 @@
     // Popups and tooltips are built when needed, not for all sites up front.
     cluster.on("click", function (event) {
       var layer = event.layer;
-      L.popup({ maxWidth: 320 }).setLatLng(layer.getLatLng()).setContent(popupContent(layer.siteIndex)).openOn(map);
+      detailsReady.then(function (details) {
+        L.popup({ maxWidth: 320 })
+          .setLatLng(layer.getLatLng())
+          .setContent(popupContent(layer.siteIndex, details))
+          .openOn(map);
+      }, failed);
     });
     cluster.on("mouseover", function (event) {
       var layer = event.layer;
-      if (!layer.getTooltip()) {
-        layer.bindTooltip(element("span", null, sites.name[layer.siteIndex]));
-      }
-      layer.openTooltip(layer.getLatLng());
+      detailsReady.then(function (details) {
+        var j = details.position.get(sites.id[layer.siteIndex]);
+        if (j === undefined) {
+          return;
+        }
+        if (!layer.getTooltip()) {
+          layer.bindTooltip(element("span", null, details.details.name[j]));
+        }
+        layer.openTooltip(layer.getLatLng());
+      }, failed);
     });
   }
 
@@ -180,16 +222,6 @@
     }).addTo(map);
   }
 
-  function fetchJson(url) {
-    // Plain same-origin GET, so that the page's <link rel="preload"> of the data is reused.
-    return fetch(url, { credentials: "same-origin" }).then(function (response) {
-      if (!response.ok) {
-        throw new Error(response.status + " " + response.statusText);
-      }
-      return response.json();
-    });
-  }
-
   function loadOutlines() {
     // Asynchronous and after the markers, which never wait for the outlines.
     if (config.outlinesUrl && window.topojson) {
@@ -199,11 +231,5 @@
     }
   }
 
-  fetchJson(config.dataUrl)
-    .then(show, function (error) {
-      status.textContent = text.failed;
-      status.classList.add("text-danger");
-      console.error("Site map data not loaded:", error.message);
-    })
-    .then(loadOutlines);
+  fetchJson(config.pointsUrl).then(show, failed).then(loadOutlines);
 })();
