@@ -4,7 +4,7 @@ Why not the usual folium recipe (one ``folium.Marker`` per site, ``m._repr_html_
 - it links a dozen files from CDNs, so the map is blank on an intranet without internet;
 - it writes one JavaScript statement per marker, with popup text inside JavaScript
   template strings, where a name containing a backtick or ``${`` breaks out even after
-  HTML-escaping; at 50k sites it is 38 MB of HTML and takes seconds to show;
+  HTML-escaping; at 50k sites it is tens of megabytes of HTML, slow to build and to show;
 - the iframe ``srcdoc`` it produces is full of inline scripts that a Content-Security-Policy
   of ``script-src 'self'`` blocks.
 
