@@ -78,6 +78,8 @@ class RegisterFilterSet(filters.FilterSet):
         if not hasattr(self, "_form"):
             form = super().form
             for field in form.fields.values():
+                if getattr(field, "empty_label", None) is not None:
+                    field.empty_label = _("Any")
                 widget = field.widget
                 css = next((css for kind, css in WIDGET_CLASSES.items() if isinstance(widget, kind)), "")
                 widget.attrs["class"] = f"{widget.attrs.get('class', '')} {css}".strip()
