@@ -17,6 +17,7 @@ from .models import Concern, Engagement, Enterprise, Level, Measure, Site
 PER_PAGE_CHOICES = (25, 50, 100, 250)
 # ISO dates: unambiguous for every reader, and they match the date filters' inputs.
 DATE_FORMAT = "Y-m-d"
+NOWRAP = {"td": {"class": "text-nowrap"}}
 
 
 def level_badge(value: int | None) -> str:
@@ -91,8 +92,8 @@ class ConcernTable(RegisterTable):
     # Each sort matches one of Concern's indexes, read forwards or backwards.
     level = LevelColumn(order_by=("level", "-raised_on", "-id"))
     status = tables.Column(order_by=("status", "-raised_on", "-id"))
-    raised_on = tables.DateColumn(format=DATE_FORMAT, order_by=("raised_on", "id"))
-    next_review = tables.DateColumn(format=DATE_FORMAT, order_by=("next_review", "id"))
+    raised_on = tables.DateColumn(format=DATE_FORMAT, attrs=NOWRAP, order_by=("raised_on", "id"))
+    next_review = tables.DateColumn(format=DATE_FORMAT, attrs=NOWRAP, order_by=("next_review", "id"))
 
     class Meta(RegisterTable.Meta):
         model = Concern
@@ -103,7 +104,7 @@ class ConcernTable(RegisterTable):
 class MeasureTable(RegisterTable):
     title = tables.Column(linkify=True, order_by=("title", "id"))
     status = tables.Column(order_by=("status", "id"))
-    due = tables.DateColumn(format=DATE_FORMAT, order_by=("due", "id"))
+    due = tables.DateColumn(format=DATE_FORMAT, attrs=NOWRAP, order_by=("due", "id"))
     proposed_by = tables.Column(orderable=False)
     responsible = tables.ManyToManyColumn(verbose_name=_("Responsible"), orderable=False)
 
@@ -115,7 +116,7 @@ class MeasureTable(RegisterTable):
 class EngagementTable(RegisterTable):
     title = tables.Column(linkify=True, order_by=("title", "id"))
     kind = tables.Column(order_by=("kind", "id"))
-    date = tables.Column(order_by=("date", "id"))
+    date = tables.Column(attrs=NOWRAP, order_by=("date", "id"))
     organisations = tables.ManyToManyColumn(orderable=False)
 
     class Meta(RegisterTable.Meta):
