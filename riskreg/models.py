@@ -518,6 +518,9 @@ class Concern(models.Model):
             models.Index(fields=["level", "-raised_on", "-id"], name="concern_level_newest"),
             models.Index(fields=["status", "-raised_on", "-id"], name="concern_status_newest"),
             models.Index(fields=["next_review"], name="concern_next_review"),
+            # The list's sort by title and the dashboard's "recently changed" read these in order.
+            models.Index(fields=["title", "id"], name="concern_title"),
+            models.Index(fields=["-updated", "-id"], name="concern_recently_updated"),
         ]
 
     def __str__(self) -> str:
