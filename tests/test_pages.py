@@ -80,6 +80,14 @@ def test_edit_link_only_for_users_who_may_change(reg, client):
 # --- Sorting and pagination ----------------------------------------------------------
 
 
+def add_low_concerns(site: Site, count: int, title, raised_on) -> None:
+    """Add ``count`` low concerns at ``site``; ``title`` and ``raised_on`` take the running number."""
+    for n in range(count):
+        Concern.objects.create(
+            title=title(n), site=site, category="other", likelihood=1, impact=1, raised_on=raised_on(n)
+        )
+
+
 def titles(response) -> list[str]:
     return [str(row.record) for row in response.context["table"].page.object_list]
 
@@ -117,15 +125,7 @@ def test_sort_link_in_the_header_keeps_the_filters(reg, admin_client):
 
 
 def test_pagination_and_page_size(reg, admin_client):
-    for n in range(60):
-        Concern.objects.create(
-            title=f"Extra concern {n:02d}",
-            site=reg.mine,
-            category="other",
-            likelihood=1,
-            impact=1,
-            raised_on="2021-01-01",
-        )
+    add_low_concerns(reg.mine, 60, lambda n: f"Extra concern {n:02d}", lambda n: "2021-01-01")
     first = admin_client.get("/concerns/")
     assert len(titles(first)) == 25
     assert "65 matches" in first.content.decode()
@@ -174,10 +174,7 @@ def test_enterprise_page_lists_its_sites_and_concerns(reg, admin_client):
 
 
 def test_detail_pages_link_to_the_full_list_when_there_are_more(reg, admin_client):
-    for n in range(30):
-        Concern.objects.create(
-            title=f"More {n}", site=reg.mine, category="other", likelihood=1, impact=1, raised_on="2020-01-01"
-        )
+    add_low_concerns(reg.mine, 30, lambda n: f"More {n}", lambda n: "2020-01-01")
     page = admin_client.get(reg.gold.get_absolute_url()).content.decode()
     assert f"/concerns/?enterprise={reg.gold.pk}" in page
     assert "Show all 32 in the list" in page
@@ -337,15 +334,7 @@ def test_site_list_shows_the_level_badge(reg, admin_client):
 
 def test_each_page_holds_the_right_rows_in_order(reg, admin_client):
     # Pages are read keys first; the rows must still come in the table's order, with nothing lost.
-    for n in range(60):
-        Concern.objects.create(
-            title=f"Item {(n * 37) % 60:02d}",
-            site=reg.mine,
-            category="other",
-            likelihood=1,
-            impact=1,
-            raised_on=f"2021-01-{1 + n % 28:02d}",
-        )
+    add_low_concerns(reg.mine, 60, lambda n: f"Item {(n * 37) % 60:02d}", lambda n: f"2021-01-{1 + n % 28:02d}")
     expected = sorted(Concern.objects.values_list("title", flat=True))
     pages = [titles(admin_client.get("/concerns/", {"sort": "title", "page": page})) for page in (1, 2, 3)]
     assert pages[0] + pages[1] + pages[2] == expected
