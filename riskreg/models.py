@@ -530,6 +530,8 @@ class Concern(models.Model):
             # The dashboard's counts read only these, so they scan an index rather than the table.
             models.Index(fields=["status", "level", "likelihood", "impact"], name="concern_status_matrix"),
             models.Index(fields=["status", "next_review"], name="concern_review_status"),
+            # A site's highest open level (site list, level filter, map) is read from this index alone.
+            models.Index(fields=["site", "status", "level"], name="concern_site_open_level"),
         ]
 
     def __str__(self) -> str:
