@@ -80,7 +80,6 @@ class RegisterListView(ModelPermissionMixin, SingleTableMixin, FilterView):
                 for field in form.hidden_fields()
                 if form.is_valid() and form.cleaned_data.get(field.name)
             ],
-            is_filtered=any(name in self.request.GET for name in form.fields),
             verbose_name_plural=self.model._meta.verbose_name_plural,
         )
         return context
