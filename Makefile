@@ -3,9 +3,10 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 8000
+SITES  ?= 50000
 PIP    := $(BIN)/pip install -q --disable-pip-version-check --build-constraint build-constraints.txt
 
-.PHONY: install install-dev run test lint format serve bench loadtest clean
+.PHONY: install install-dev run test lint format serve bench bench-map loadtest clean
 
 # A current pip is needed for --build-constraint (see build-constraints.txt).
 $(BIN)/python:
@@ -21,8 +22,15 @@ $(VENV)/.installed-dev: requirements-dev.txt $(VENV)/.installed
 	$(PIP) -r requirements-dev.txt
 	touch $@
 
-install: $(VENV)/.installed
-install-dev: $(VENV)/.installed-dev
+# Country outlines for the map (npm packages, see package.json). Optional: without npm the
+# map simply has no offline base layer.
+node_modules/.installed: package.json package-lock.json
+	@if command -v npm >/dev/null; then \
+		npm ci --no-audit --no-fund --ignore-scripts --loglevel=error && touch $@; \
+	else echo "npm not found: the site map will have no offline country outlines"; fi
+
+install: $(VENV)/.installed node_modules/.installed
+install-dev: $(VENV)/.installed-dev node_modules/.installed
 
 run: install  ## install, migrate, load the seeds, ensure an admin account, serve on 127.0.0.1:$(PORT)
 	$(BIN)/python manage.py migrate --noinput
@@ -33,6 +41,9 @@ run: install  ## install, migrate, load the seeds, ensure an admin account, serv
 test: install-dev  ## the whole suite; browser tests skip when no Chromium is installed (CI requires them)
 	$(BIN)/pytest
 
+bench-map: install-dev  ## the site map at $(SITES) sites in Chromium, against per-marker folium
+	$(BIN)/python tests/benchmarks/bench_map.py --sites $(SITES)
+
 lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -42,4 +53,4 @@ format: install-dev
 	$(BIN)/ruff format .
 
 clean:
-	rm -rf $(VENV) staticfiles .pytest_cache
+	rm -rf $(VENV) node_modules staticfiles .pytest_cache
