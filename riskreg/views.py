@@ -18,6 +18,7 @@ from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
 
 from . import filters, tables
+from .exports import CSVExportMixin
 from .history import history_changes
 from .models import Concern, Engagement, Enterprise, Level, Measure, Site
 from .tables import PER_PAGE_CHOICES
@@ -49,11 +50,12 @@ class ModelPermissionMixin(PermissionRequiredMixin):
         return (model_permission(self.model, self.permission_action),)
 
 
-class RegisterListView(ModelPermissionMixin, SingleTableMixin, FilterView):
+class RegisterListView(ModelPermissionMixin, CSVExportMixin, SingleTableMixin, FilterView):
     """One list page: a filterset from the query string, a sortable, paginated table.
 
     Subclasses declare ``model``, ``queryset`` (with the relations its table shows),
     ``filterset_class`` and ``table_class``. The filtered rows are ``self.filterset.qs``.
+    ``?_export=csv`` streams every filtered row as CSV (exports.py).
     """
 
     # An invalid filter (say, an unknown region) shows no rows, not every row.
