@@ -126,6 +126,7 @@ def sqlite_database() -> tuple[str, Path]:
     url = f"sqlite:///{path}"
     if path.exists() and marker.exists() and marker.read_text() == json.dumps(GENERATE):
         log(f"using the cached SQLite register {path}")
+        manage(url, "migrate", "--noinput", "-v0")  # indexes added since it was built
         return url, path
     building = path.with_suffix(".building")
     building.unlink(missing_ok=True)
@@ -150,6 +151,7 @@ def postgres_database() -> str | None:
             marker = RESULTS / f"{name}.args"
             if exists and marker.exists() and marker.read_text() == json.dumps(GENERATE):
                 log(f"using the cached PostgreSQL register {name}")
+                manage(PG_URL, "migrate", "--noinput", "-v0")
                 return PG_URL
             log(f"building a PostgreSQL register of {CONCERNS} concerns in {name} (cached for later runs)")
             conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
