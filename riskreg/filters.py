@@ -157,7 +157,7 @@ class SiteFilterSet(RegisterFilterSet):
         ]
 
     def filter_level(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        return queryset.with_highest_open_level().filter(highest_open_level=value)
+        return queryset.highest_open_level_is(int(value))
 
 
 class ConcernFilterSet(RegisterFilterSet):
