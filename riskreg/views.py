@@ -82,7 +82,6 @@ class RegisterListView(ModelPermissionMixin, CSVExportMixin, SingleTableMixin, F
                 for field in form.hidden_fields()
                 if form.is_valid() and form.cleaned_data.get(field.name)
             ],
-            is_filtered=any(name in self.request.GET for name in form.fields),
             verbose_name_plural=self.model._meta.verbose_name_plural,
         )
         return context
@@ -255,8 +254,7 @@ class DashboardView(ModelPermissionMixin, TemplateView):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         open_concerns = Concern.objects.open()
-        open_statuses = [s for s in Concern.Status if s != Concern.Status.CLOSED]
-        open_query = "&".join(f"status={s}" for s in open_statuses)
+        open_query = "&".join(f"status={s}" for s in Concern.objects.open_statuses())
         concern_list = reverse("concern_list")
 
         # Each breakdown is one grouped query.

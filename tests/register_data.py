@@ -58,7 +58,7 @@ def concern(title: str, **fields) -> Concern:
 
 def build_register() -> Register:
     User = get_user_model()
-    owner = User.objects.create_user("owner-anna", password="pw-anna-123")
+    owner = User.objects.create_user("owner-anna")
     chui = Region.objects.create(country="KG", name="Chui Region")
     osh = Region.objects.create(country="KG", name="Osh Region")
     panfilov = District.objects.create(region=chui, name="Panfilov District")
@@ -187,7 +187,7 @@ def build_register() -> Register:
 
 
 def user_with(*codenames: str, username: str = "viewer"):
-    """A staff member holding only the given permissions of the riskreg app."""
-    user = get_user_model().objects.create_user(username, password="pw-viewer-123")
+    """A user holding only the given permissions of the riskreg app (log in with force_login)."""
+    user = get_user_model().objects.create_user(username)
     user.user_permissions.set(Permission.objects.filter(content_type__app_label="riskreg", codename__in=codenames))
     return user
