@@ -18,6 +18,7 @@ import http.client
 import json
 import os
 import shutil
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -127,6 +128,8 @@ def sqlite_database() -> tuple[str, Path]:
     if path.exists() and marker.exists() and marker.read_text() == json.dumps(GENERATE):
         log(f"using the cached SQLite register {path}")
         manage(url, "migrate", "--noinput", "-v0")  # indexes added since it was built
+        with sqlite3.connect(path) as conn:
+            conn.execute("ANALYZE")  # statistics for those indexes too, as after a fresh build
         return url, path
     building = path.with_suffix(".building")
     building.unlink(missing_ok=True)
