@@ -52,5 +52,9 @@ format: install-dev
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+bench: install-dev  ## export and list-page figures at 1M concerns (the register is cached in bench-results/)
+	@command -v sqlite3 >/dev/null || (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q sqlite3)
+	$(BIN)/python tests/benchmarks/bench_export.py
+
 clean:
 	rm -rf $(VENV) node_modules staticfiles .pytest_cache
