@@ -3,12 +3,16 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 8000
+# make serve: gunicorn worker processes × threads each; every thread holds one database connection.
+WORKERS ?= 4
+THREADS ?= 4
+BIND    ?= 127.0.0.1:$(PORT)
 PIP    := $(BIN)/pip install -q --disable-pip-version-check --build-constraint build-constraints.txt
 
-.PHONY: install install-dev run test lint format serve bench loadtest clean
+.PHONY: install install-dev run test lint format serve bench loadtest backup restore clean
 
 $(BIN)/python:
-	$(PYTHON) -m venv $(VENV)
+	$(PYTHON) -m venv --upgrade-deps $(VENV)
 
 # Stamp files re-run pip only when the requirement files change.
 $(VENV)/.installed: requirements.txt build-constraints.txt | $(BIN)/python
@@ -38,6 +42,12 @@ lint: install-dev
 format: install-dev
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+serve: install  ## production: gunicorn against DATABASE_URL (set DJANGO_DEBUG=0, DJANGO_SECRET_KEY, DJANGO_ALLOWED_HOSTS)
+	$(BIN)/python manage.py collectstatic --noinput -v0
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/gunicorn riskreg.wsgi --bind $(BIND) --workers $(WORKERS) --worker-class gthread --threads $(THREADS) \
+		--timeout 120 --graceful-timeout 30 --access-logfile - --forwarded-allow-ips '127.0.0.1'
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache
