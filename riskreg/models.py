@@ -10,6 +10,7 @@ problem to the user instead of failing with an IntegrityError.
 import datetime
 from decimal import Decimal
 
+from concurrency.fields import IntegerVersionField
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -21,6 +22,15 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 from simple_history.models import HistoricalRecords
+
+
+def version_field() -> IntegerVersionField:
+    """Optimistic locking: a save from a form loaded before someone else's save is refused
+    (django-concurrency), instead of silently overwriting that other save."""
+    return IntegerVersionField(
+        verbose_name=_("version"), help_text=_("Changes on every save; guards against lost updates.")
+    )
+
 
 # --- Administrative geography -------------------------------------------------
 
@@ -80,7 +90,8 @@ class Organisation(models.Model):
     country = CountryField(_("country"), blank=True)
     notes = models.TextField(_("notes"), blank=True)
 
-    history = HistoricalRecords()
+    version = version_field()
+    history = HistoricalRecords(excluded_fields=["version"])
 
     class Meta:
         ordering = ["name"]
@@ -131,7 +142,8 @@ class Enterprise(models.Model):
     status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.ACTIVE)
     notes = models.TextField(_("notes"), blank=True)
 
-    history = HistoricalRecords()
+    version = version_field()
+    history = HistoricalRecords(excluded_fields=["version"])
 
     class Meta:
         ordering = ["name"]
@@ -199,7 +211,8 @@ class Site(models.Model):
     status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.OPERATING)
     notes = models.TextField(_("notes"), blank=True)
 
-    history = HistoricalRecords()
+    version = version_field()
+    history = HistoricalRecords(excluded_fields=["version"])
 
     class Meta:
         ordering = ["enterprise__name", "name"]
@@ -279,7 +292,8 @@ class Engagement(models.Model):
     )
     source_url = models.URLField(_("source URL"), max_length=500, blank=True)
 
-    history = HistoricalRecords(m2m_fields=[organisations])
+    version = version_field()
+    history = HistoricalRecords(m2m_fields=[organisations], excluded_fields=["version"])
 
     class Meta:
         ordering = ["-date", "-id"]
@@ -454,7 +468,8 @@ class Concern(models.Model):
     created = models.DateTimeField(_("created"), auto_now_add=True)
     updated = models.DateTimeField(_("updated"), auto_now=True)
 
-    history = HistoricalRecords()
+    version = version_field()
+    history = HistoricalRecords(excluded_fields=["version"])
     objects = ConcernQuerySet.as_manager()
 
     class Meta:
@@ -584,7 +599,8 @@ class Measure(models.Model):
     created = models.DateTimeField(_("created"), auto_now_add=True)
     updated = models.DateTimeField(_("updated"), auto_now=True)
 
-    history = HistoricalRecords(m2m_fields=[responsible, concerns])
+    version = version_field()
+    history = HistoricalRecords(m2m_fields=[responsible, concerns], excluded_fields=["version"])
 
     class Meta:
         ordering = ["due", "id"]

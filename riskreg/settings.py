@@ -60,6 +60,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "csp.middleware.CSPMiddleware",
+    # A save that loses the optimistic-locking race after validation gets a clear 409 page.
+    "concurrency.middleware.ConcurrencyMiddleware",
     # Last, as django-axes asks: it turns a lockout raised during login into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -158,6 +160,8 @@ SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=not DEBUG)
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 X_FRAME_OPTIONS = "DENY"
 SECURE_REFERRER_POLICY = "same-origin"
+
+CONCURRENCY_HANDLER409 = "riskreg.locking.conflict"
 
 # Login throttling: after AXES_FAILURE_LIMIT failed attempts for one username from one
 # address, further attempts are refused with the lockout page until the cool-off ends.
