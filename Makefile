@@ -49,5 +49,13 @@ serve: install  ## production: gunicorn against DATABASE_URL (set DJANGO_DEBUG=0
 	$(BIN)/gunicorn riskreg.wsgi --bind $(BIND) --workers $(WORKERS) --worker-class gthread --threads $(THREADS) \
 		--timeout 120 --graceful-timeout 30 --access-logfile - --forwarded-allow-ips '127.0.0.1'
 
+backup: install  ## write the whole register (history, users, groups) to backups/riskreg-<UTC time>.json.gz
+	$(BIN)/python manage.py backup_register backups/riskreg-$$(date -u +%Y%m%dT%H%M%SZ).json.gz
+
+restore: install  ## replace the database's contents with a backup: make restore FILE=backups/....json.gz
+	@test -n "$(FILE)" || { echo "usage: make restore FILE=backups/riskreg-....json.gz"; exit 2; }
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py restore_register --replace "$(FILE)"
+
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache

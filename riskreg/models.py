@@ -35,11 +35,19 @@ def version_field() -> IntegerVersionField:
 # --- Administrative geography -------------------------------------------------
 
 
+class RegionManager(models.Manager):
+    def get_by_natural_key(self, country: str, name: str) -> "Region":
+        return self.get(country=country, name=name)
+
+
 class Region(models.Model):
     """First-level division of a country: an oblast, province or state."""
 
     country = CountryField(_("country"))
     name = models.CharField(_("name"), max_length=100)
+
+    # Backups refer to regions by (country, name), as the seeds do.
+    objects = RegionManager()
 
     class Meta:
         ordering = ["country", "name"]

@@ -92,6 +92,8 @@ DATABASES = {
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DJANGO_CONN_MAX_AGE", default=60))
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# dumpdata/loaddata JSON that keeps datetimes to the microsecond (backups of the history tables).
+SERIALIZATION_MODULES = {"json": "riskreg.backup"}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
