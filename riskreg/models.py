@@ -15,7 +15,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import F, OuterRef, Q, Subquery
 from django.db.models.lookups import GreaterThanOrEqual, LessThanOrEqual
 from django.urls import reverse
 from django.utils import timezone
@@ -165,6 +165,16 @@ class Enterprise(models.Model):
         return reverse("enterprise_detail", args=[self.pk])
 
 
+class SiteQuerySet(models.QuerySet):
+    def with_highest_open_level(self) -> "SiteQuerySet":
+        """Annotate ``highest_open_level``: the highest level among the site's open concerns, or None.
+
+        A correlated subquery rather than a join with GROUP BY, so that it composes with
+        other annotations and filters, and the list and the map count each site once."""
+        highest = Concern.objects.open().filter(site=OuterRef("pk")).order_by("-level").values("level")[:1]
+        return self.annotate(highest_open_level=Subquery(highest, output_field=models.PositiveSmallIntegerField()))
+
+
 class Site(models.Model):
     """A place where an enterprise operates: a mine, a plant, an office."""
 
@@ -221,6 +231,7 @@ class Site(models.Model):
 
     version = version_field()
     history = HistoricalRecords(excluded_fields=["version"])
+    objects = SiteQuerySet.as_manager()
 
     class Meta:
         ordering = ["enterprise__name", "name"]
@@ -384,12 +395,28 @@ LEVEL_SCORES = {Level.LOW: (1, 4), Level.MEDIUM: (5, 9), Level.HIGH: (10, 16), L
 SCALE_VALIDATORS = [MinValueValidator(1), MaxValueValidator(5)]
 
 
-class ConcernQuerySet(models.QuerySet):
+class OverdueQuerySet(models.QuerySet):
+    """Rows past their date; each subclass defines what that means in ``overdue_condition``."""
+
+    @staticmethod
+    def overdue_condition(today: datetime.date | None = None) -> Q:
+        raise NotImplementedError
+
+    def overdue(self, today: datetime.date | None = None) -> models.QuerySet:
+        return self.filter(self.overdue_condition(today))
+
+    def not_overdue(self, today: datetime.date | None = None) -> models.QuerySet:
+        return self.exclude(self.overdue_condition(today))
+
+
+class ConcernQuerySet(OverdueQuerySet):
     def open(self) -> "ConcernQuerySet":
         return self.exclude(status=Concern.Status.CLOSED)
 
-    def overdue(self, today: datetime.date | None = None) -> "ConcernQuerySet":
-        return self.open().filter(next_review__lt=today or timezone.localdate())
+    @staticmethod
+    def overdue_condition(today: datetime.date | None = None) -> Q:
+        """An open concern whose next review date has passed."""
+        return ~Q(status=Concern.Status.CLOSED) & Q(next_review__lt=today or timezone.localdate())
 
 
 class Concern(models.Model):
@@ -568,6 +595,14 @@ class Concern(models.Model):
 # --- Response ---------------------------------------------------------------------
 
 
+class MeasureQuerySet(OverdueQuerySet):
+    @staticmethod
+    def overdue_condition(today: datetime.date | None = None) -> Q:
+        """A measure still to be carried out whose due date has passed."""
+        finished = [Measure.Status.DONE, Measure.Status.CANCELLED]
+        return Q(due__lt=today or timezone.localdate()) & ~Q(status__in=finished)
+
+
 class Measure(models.Model):
     """A mitigation measure or commitment, such as a promised round table."""
 
@@ -609,6 +644,7 @@ class Measure(models.Model):
 
     version = version_field()
     history = HistoricalRecords(m2m_fields=[responsible, concerns], excluded_fields=["version"])
+    objects = MeasureQuerySet.as_manager()
 
     class Meta:
         ordering = ["due", "id"]

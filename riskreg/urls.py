@@ -1,19 +1,20 @@
 from django.contrib import admin
-from django.contrib.auth.decorators import login_required, permission_required
 from django.urls import include, path
-from django.views.generic import RedirectView
+
+from . import views
 
 urlpatterns = [
-    # Until the register's own pages land, the dashboard is the admin index.
-    path(
-        "",
-        login_required(
-            permission_required("riskreg.view_concern", raise_exception=True)(
-                RedirectView.as_view(pattern_name="admin:index")
-            )
-        ),
-        name="dashboard",
-    ),
+    path("", views.DashboardView.as_view(), name="dashboard"),
+    path("enterprises/", views.EnterpriseListView.as_view(), name="enterprise_list"),
+    path("enterprises/<int:pk>/", views.EnterpriseDetailView.as_view(), name="enterprise_detail"),
+    path("sites/", views.SiteListView.as_view(), name="site_list"),
+    path("sites/<int:pk>/", views.SiteDetailView.as_view(), name="site_detail"),
+    path("concerns/", views.ConcernListView.as_view(), name="concern_list"),
+    path("concerns/<int:pk>/", views.ConcernDetailView.as_view(), name="concern_detail"),
+    path("measures/", views.MeasureListView.as_view(), name="measure_list"),
+    path("measures/<int:pk>/", views.MeasureDetailView.as_view(), name="measure_detail"),
+    path("engagements/", views.EngagementListView.as_view(), name="engagement_list"),
+    path("engagements/<int:pk>/", views.EngagementDetailView.as_view(), name="engagement_detail"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
 ]
