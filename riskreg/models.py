@@ -9,13 +9,14 @@ problem to the user instead of failing with an IntegrityError.
 
 import datetime
 from decimal import Decimal
+from typing import Any
 
 from concurrency.fields import IntegerVersionField
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import F, OuterRef, Q, Subquery
+from django.db.models import F, OuterRef, Q, Subquery, Value
 from django.db.models.lookups import GreaterThanOrEqual, LessThanOrEqual
 from django.urls import reverse
 from django.utils import timezone
@@ -24,10 +25,23 @@ from django_countries.fields import CountryField
 from simple_history.models import HistoricalRecords
 
 
-def version_field() -> IntegerVersionField:
+class EditVersionField(IntegerVersionField):
+    """django-concurrency's version field with a database default of 0 as well, so rows that bulk
+    loaders insert with plain SQL or COPY (demo data, imports) get a version without naming it."""
+
+    def __init__(self, *args: Any, db_default: Any = 0, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.db_default = db_default if hasattr(db_default, "resolve_expression") else Value(db_default)
+
+    def deconstruct(self) -> tuple[str, str, list, dict]:
+        name, _path, args, kwargs = super().deconstruct()
+        return name, "riskreg.models.EditVersionField", args, kwargs
+
+
+def version_field() -> EditVersionField:
     """Optimistic locking: a save from a form loaded before someone else's save is refused
     (django-concurrency), instead of silently overwriting that other save."""
-    return IntegerVersionField(
+    return EditVersionField(
         verbose_name=_("version"), help_text=_("Changes on every save; guards against lost updates.")
     )
 
