@@ -57,5 +57,8 @@ restore: install  ## replace the database's contents with a backup: make restore
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py restore_register --replace "$(FILE)"
 
+loadtest: install-dev  ## users × seconds against gunicorn + PostgreSQL, a database restart, dropped exports (tests/loadtest/)
+	$(BIN)/python tests/loadtest/loadtest.py
+
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache
