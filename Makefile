@@ -7,9 +7,10 @@ PORT   ?= 8000
 WORKERS ?= 4
 THREADS ?= 4
 BIND    ?= 127.0.0.1:$(PORT)
+SITES  ?= 50000
 PIP    := $(BIN)/pip install -q --disable-pip-version-check --build-constraint build-constraints.txt
 
-.PHONY: install install-dev run test lint format serve bench loadtest backup restore clean
+.PHONY: install install-dev run test lint format serve bench bench-map loadtest backup restore clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv --upgrade-deps $(VENV)
@@ -23,8 +24,15 @@ $(VENV)/.installed-dev: requirements-dev.txt $(VENV)/.installed
 	$(PIP) -r requirements-dev.txt
 	touch $@
 
-install: $(VENV)/.installed
-install-dev: $(VENV)/.installed-dev
+# Country outlines for the map (npm packages, see package.json). Optional: without npm the
+# map simply has no offline base layer.
+node_modules/.installed: package.json package-lock.json
+	@if command -v npm >/dev/null; then \
+		npm ci --no-audit --no-fund --ignore-scripts --loglevel=error && touch $@; \
+	else echo "npm not found: the site map will have no offline country outlines"; fi
+
+install: $(VENV)/.installed node_modules/.installed
+install-dev: $(VENV)/.installed-dev node_modules/.installed
 
 run: install  ## install, migrate, load the seeds, ensure an admin account, serve on 127.0.0.1:$(PORT)
 	$(BIN)/python manage.py migrate --noinput
@@ -34,6 +42,9 @@ run: install  ## install, migrate, load the seeds, ensure an admin account, serv
 
 test: install-dev  ## the whole suite; browser tests skip when no Chromium is installed (CI requires them)
 	$(BIN)/pytest
+
+bench-map: install-dev  ## the site map at $(SITES) sites in Chromium, against per-marker folium
+	$(BIN)/python tests/benchmarks/bench_map.py --sites $(SITES)
 
 lint: install-dev
 	$(BIN)/ruff check .
@@ -61,4 +72,4 @@ loadtest: install-dev  ## users × seconds against gunicorn + PostgreSQL, a data
 	$(BIN)/python tests/loadtest/loadtest.py
 
 clean:
-	rm -rf $(VENV) staticfiles .pytest_cache
+	rm -rf $(VENV) node_modules staticfiles .pytest_cache

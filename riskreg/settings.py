@@ -128,6 +128,13 @@ STATICFILES_DIRS = [
     ("vendor/leaflet", xstatic.pkg.leaflet.BASE_DIR),
     ("vendor/leaflet-markercluster", xstatic.pkg.leaflet_markercluster.BASE_DIR),
 ]
+# Country outlines for the map's offline base layer come from pinned npm packages that
+# `make install` fetches into node_modules/ (see package.json); the map works without them.
+NPM_ASSETS = {
+    "vendor/world-atlas": BASE_DIR / "node_modules" / "world-atlas",
+    "vendor/topojson-client": BASE_DIR / "node_modules" / "topojson-client" / "dist",
+}
+STATICFILES_DIRS += [(prefix, path) for prefix, path in NPM_ASSETS.items() if path.is_dir()]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -142,6 +149,8 @@ DJANGO_TABLES2_TABLE_ATTRS = {"class": "table table-sm table-striped table-hover
 
 # Tiles for the site map; empty disables the tile layer (offline intranets).
 RISKREG_TILE_URL = env.str("RISKREG_TILE_URL", default="https://tile.openstreetmap.org/{z}/{x}/{y}.png")
+# Shown in the map's corner as the tile provider asks; plain text (Leaflet inserts it as HTML).
+RISKREG_TILE_ATTRIBUTION = env.str("RISKREG_TILE_ATTRIBUTION", default="© OpenStreetMap contributors")
 
 # --- Security --------------------------------------------------------------------------
 # Everything below tightens only in production (DJANGO_DEBUG=0), so `make run` keeps working

@@ -17,4 +17,7 @@ urlpatterns = [
     path("engagements/<int:pk>/", views.EngagementDetailView.as_view(), name="engagement_detail"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
+    path("map/", views.SiteMapView.as_view(), name="site_map"),
+    path("map/data.json", views.SiteMapDataView.as_view(), name="site_map_data"),
+    path("map/map.js", views.SiteMapScriptView.as_view(), name="site_map_script"),
 ]

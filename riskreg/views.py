@@ -7,18 +7,28 @@ link to the full filtered list.
 """
 
 import contextlib
+import gzip
+import hashlib
+import json
+import re
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.mixins import PermissionRequiredMixin
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Count, Model, QuerySet
-from django.http import QueryDict
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.urls import NoReverseMatch, reverse
+from django.utils.cache import patch_vary_headers
+from django.utils.translation import gettext_lazy as _
+from django.views import View
 from django.views.generic import DetailView, TemplateView
 from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
 
 from . import filters, tables
 from .history import history_changes
+from .maps import outline_urls, site_map_data, site_map_parts
 from .models import Concern, Engagement, Enterprise, Level, Measure, Site
 from .tables import PER_PAGE_CHOICES
 
@@ -308,3 +318,90 @@ class DashboardView(ModelPermissionMixin, TemplateView):
             recent=list(Concern.objects.select_related("enterprise").order_by("-updated", "-id")[: self.recent_limit]),
         )
         return context
+
+
+# --- Site map ----------------------------------------------------------------------
+
+ACCEPTS_GZIP = re.compile(r"\bgzip\b")
+
+
+def _with_query(url: str, request: HttpRequest) -> str:
+    query = request.GET.urlencode()
+    return f"{url}?{query}" if query else url
+
+
+class SiteMapView(ModelPermissionMixin, FilterView):
+    """The map page: the filter form, the legend and folium's map, inside the site layout.
+
+    The page holds no site data and no inline script: the browser fetches folium's script
+    (``site_map_script``), then ``site-map.js`` fetches the sites for the same query string."""
+
+    model = Site
+    filterset_class = filters.SiteFilterSet
+    template_name = "riskreg/site_map.html"
+    strict = True
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        parts = site_map_parts()
+        outlines = outline_urls()
+        version = hashlib.sha256(parts.script.encode()).hexdigest()[:12]
+        context.update(
+            map_parts=parts,
+            map_script_url=f"{reverse('site_map_script')}?v={version}",
+            map_data_url=_with_query(reverse("site_map_data"), self.request),
+            site_list_url=_with_query(reverse("site_list"), self.request),
+            site_url_pattern=reverse("site_detail", args=[0]),
+            map_tiles=bool(settings.RISKREG_TILE_URL),
+            outlines_url=outlines[0] if outlines else "",
+            topojson_url=outlines[1] if outlines else "",
+            levels=[(0, _("No open concern")), *Level.choices],
+            map_text={
+                "shown_one": _("Sites shown: %(count)s."),
+                "shown_many": _("Sites shown: %(count)s."),
+                "unplaced": _("Matching sites without coordinates, not on the map: %(count)s."),
+                "failed": _("The sites could not be loaded. Reload the page to try again."),
+                "open_concerns": _("Open concerns"),
+                "no_open_concerns": _("No open concerns"),
+                "open_site": _("Open the site's page"),
+                "approximate": {
+                    Site.Precision.DISTRICT: _("Approximate location: the point stands for the district."),
+                    Site.Precision.REGION: _("Approximate location: the point stands for the region."),
+                },
+                "kinds": dict(Site.Kind.choices),
+                "levels": dict(Level.choices),
+            },
+        )
+        return context
+
+
+class SiteMapDataView(ModelPermissionMixin, View):
+    """The sites matching the map's filters, as compact column arrays (see maps.site_map_data)."""
+
+    model = Site
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        filterset = filters.SiteFilterSet(request.GET, queryset=Site.objects.all(), request=request)
+        # Like the list: an invalid filter shows no sites rather than every site.
+        sites = filterset.qs if filterset.is_valid() else Site.objects.none()
+        # Compact separators: at 50k sites the default ", " alone adds half a megabyte.
+        body = json.dumps(site_map_data(sites), separators=(",", ":"), cls=DjangoJSONEncoder).encode()
+        response = HttpResponse(body, content_type="application/json")
+        patch_vary_headers(response, ["Accept-Encoding"])
+        if ACCEPTS_GZIP.search(request.headers.get("Accept-Encoding", "")):
+            # Level 1: at 50k sites six times faster than gzip's default for 12 % more bytes.
+            response.content = gzip.compress(body, compresslevel=1, mtime=0)
+            response["Content-Encoding"] = "gzip"
+        return response
+
+
+class SiteMapScriptView(ModelPermissionMixin, View):
+    """folium's script part of the map, served as a file so that no inline script is needed."""
+
+    model = Site
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        response = HttpResponse(site_map_parts().script, content_type="text/javascript; charset=utf-8")
+        # The page asks for it with a version of its content in the query string.
+        response["Cache-Control"] = "private, max-age=86400"
+        return response
