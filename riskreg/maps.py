@@ -95,11 +95,14 @@ def build_site_map() -> tuple[folium.Map, MarkerCluster]:
         {"leaflet_css": static("vendor/leaflet/leaflet.css")},
     )
     if settings.RISKREG_TILE_URL:
-        folium.TileLayer(
+        tiles = folium.TileLayer(
             tiles=settings.RISKREG_TILE_URL,
             attr=settings.RISKREG_TILE_ATTRIBUTION,
             max_zoom=MAX_ZOOM,
-        ).add_to(site_map)
+        )
+        # A stable name keeps the script identical across worker processes (and cacheable).
+        tiles._id = ELEMENT_ID
+        tiles.add_to(site_map)
     cluster = MarkerCluster(
         options={
             # Add thousands of markers in slices, so the page stays responsive meanwhile,
@@ -133,8 +136,8 @@ def _assets(element: folium.Element, attribute: str) -> list[str]:
 
 
 def site_map_parts() -> MapParts:
-    """Render the map once per tile setting and static URL scheme (it depends on nothing else)."""
-    return _site_map_parts(settings.RISKREG_TILE_URL, settings.RISKREG_TILE_ATTRIBUTION, static(""))
+    """Render the map once per tile setting and static URL (it depends on nothing else)."""
+    return _site_map_parts(settings.RISKREG_TILE_URL, settings.RISKREG_TILE_ATTRIBUTION, settings.STATIC_URL)
 
 
 @cache

@@ -1,6 +1,8 @@
 """Hostile input typed into every text field through admin is stored exactly, shown escaped,
 and refused with a clear message when it cannot be stored."""
 
+import re
+
 import pytest
 from django.apps import apps
 from django.contrib import admin
@@ -99,3 +101,27 @@ def test_every_register_page_shows_hostile_text_escaped(seeded, admin_client):
             assert_escaped(response.content.decode(), name)
     assert Concern.objects.filter(title__contains="<script>alert(1)</script>").exists()
     assert Site.objects.filter(name__contains="<script>alert(1)</script>").exists()
+
+
+@pytest.mark.parametrize("list_url", ["/concerns/", "/sites/", "/enterprises/", "/measures/", "/engagements/"])
+def test_csv_export_keeps_hostile_text_formula_safe(seeded, admin_client, list_url):
+    """Text a spreadsheet would run as a formula is exported with a leading apostrophe, otherwise intact."""
+    import csv
+    import io
+
+    formula = '=HYPERLINK("http://evil.example/","click")'
+    for model in models_with_text():
+        for obj in model.objects.all():
+            for field in text_fields(model):
+                value = f"{formula}{obj.pk}" if field.name in ("name", "title") else f"{MIXED_2} {obj.pk}"
+                setattr(obj, field.name, value[: field.max_length] if field.max_length else value)
+            obj.save()
+    response = admin_client.get(list_url, {"_export": "csv"})
+    assert response.status_code == 200
+    body = b"".join(response.streaming_content).decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(body)))
+    cells = [cell for row in rows[1:] for cell in row]
+    assert cells, list_url
+    numbers = re.compile(r"-?\d+(\.\d+)?")  # numbers are exported as numbers, signs included
+    assert not [c for c in cells if c[:1] in ("=", "+", "-", "@", "\t", "\r") and not numbers.fullmatch(c)]
+    assert any(c.startswith("'" + formula) for c in cells), list_url

@@ -219,8 +219,12 @@ class Server:
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            self.process.wait(timeout=30)
+            self.process.send_signal(signal.SIGINT)  # quick shutdown: do not wait for streams in flight
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
         self.log.close()
 
 
@@ -334,8 +338,9 @@ def fault_phase(cookie: str, mix, report: Report) -> None:
 async def drop_exports(cookie: str, path: str, server: Server, report: Report) -> None:
     """Start big exports, read a little of each, then hang up; the server must stay healthy."""
     workers_before = sorted(server.workers())
-    drops = 10
+    drops = 5
     async with client(cookie, drops) as http:
+        http.timeout = httpx.Timeout(120.0)  # an unfiltered export may take a while to start
 
         async def drop() -> int:
             async with http.stream("GET", path) as response:
@@ -390,25 +395,29 @@ def main() -> int:
     server = Server()
     server.start()
     try:
-        print(f"Steady load for {DURATION:.0f} s ...", flush=True)
-        outcomes = asyncio.run(run_load(cookie, mix, USERS, DURATION, time.monotonic()))
-        report.steady = {"users": USERS, "seconds": DURATION, **summarise(outcomes, DURATION)}
-        if report.steady["errors"]:
-            report.failures.append(f"{report.steady['errors']} errors under steady load")
-        if FAULT_DURATION:
-            print(f"Database restart under load ({FAULT_DURATION:.0f} s, cluster {CLUSTER}) ...", flush=True)
-            fault_phase(cookie, mix, report)
-        drop_path = export_path or ("/map/data.json" if any(k == "map-data" for k, _w, _m in mix) else None)
-        if drop_path:
-            print(f"Dropping {drop_path} mid-stream ...", flush=True)
-            asyncio.run(drop_exports(cookie, drop_path, server, report))
-            report.dropped_exports["queries_still_running_3s_later"] = active_backends()
+        run_phases(cookie, mix, export_path, server, report)
     finally:
         server.stop()
-    RESULTS.write_text(json.dumps(asdict(report), indent=2, default=str))
+        RESULTS.write_text(json.dumps(asdict(report), indent=2, default=str))
     print(json.dumps(asdict(report), indent=2, default=str))
     print("FAILED: " + "; ".join(report.failures) if report.failures else "OK: all load and fault checks passed")
     return 1 if report.failures else 0
+
+
+def run_phases(cookie: str, mix, export_path: str | None, server: Server, report: Report) -> None:
+    print(f"Steady load for {DURATION:.0f} s ...", flush=True)
+    outcomes = asyncio.run(run_load(cookie, mix, USERS, DURATION, time.monotonic()))
+    report.steady = {"users": USERS, "seconds": DURATION, **summarise(outcomes, DURATION)}
+    if report.steady["errors"]:
+        report.failures.append(f"{report.steady['errors']} errors under steady load")
+    if FAULT_DURATION:
+        print(f"Database restart under load ({FAULT_DURATION:.0f} s, cluster {CLUSTER}) ...", flush=True)
+        fault_phase(cookie, mix, report)
+    drop_path = export_path or ("/map/data.json" if any(k == "map-data" for k, _w, _m in mix) else None)
+    if drop_path:
+        print(f"Dropping {drop_path} mid-stream ...", flush=True)
+        asyncio.run(drop_exports(cookie, drop_path, server, report))
+        report.dropped_exports["queries_still_running_3s_later"] = active_backends()
 
 
 if __name__ == "__main__":
