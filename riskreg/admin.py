@@ -5,6 +5,7 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
+from .locking import VersionedAdmin
 from .models import Concern, District, Engagement, Enterprise, Measure, Organisation, Participant, Region, Site
 
 admin.site.site_header = _("riskreg administration")
@@ -35,7 +36,7 @@ class DistrictAdmin(admin.ModelAdmin):
 
 
 @admin.register(Organisation)
-class OrganisationAdmin(SimpleHistoryAdmin):
+class OrganisationAdmin(VersionedAdmin, SimpleHistoryAdmin):
     list_display = ["name", "kind", "country"]
     list_filter = ["kind", "country"]
     search_fields = ["name", "notes"]
@@ -50,7 +51,7 @@ class SiteInline(admin.StackedInline):
 
 
 @admin.register(Enterprise)
-class EnterpriseAdmin(SimpleHistoryAdmin):
+class EnterpriseAdmin(VersionedAdmin, SimpleHistoryAdmin):
     list_display = ["name", "origin_country", "sector", "status", "parent"]
     list_filter = ["origin_country", "sector", "status"]
     list_select_related = ["parent"]
@@ -60,7 +61,7 @@ class EnterpriseAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Site)
-class SiteAdmin(SimpleHistoryAdmin):
+class SiteAdmin(VersionedAdmin, SimpleHistoryAdmin):
     list_display = ["name", "enterprise", "kind", "district", "locality", "precision", "status"]
     list_filter = ["kind", "status", "precision", "district__region__country", "district__region"]
     list_select_related = ["enterprise", "district__region"]
@@ -69,7 +70,7 @@ class SiteAdmin(SimpleHistoryAdmin):
     fieldsets = [
         (None, {"fields": ["enterprise", "name", "kind", "status"]}),
         (_("Location"), {"fields": ["district", "locality", ("latitude", "longitude"), "precision"]}),
-        (_("Notes"), {"fields": ["notes"]}),
+        (_("Notes"), {"fields": ["notes", "version"]}),
     ]
 
 
@@ -80,7 +81,7 @@ class ParticipantInline(admin.TabularInline):
 
 
 @admin.register(Engagement)
-class EngagementAdmin(SimpleHistoryAdmin):
+class EngagementAdmin(VersionedAdmin, SimpleHistoryAdmin):
     list_display = ["title", "kind", "date", "date_precision"]
     list_filter = ["kind", "date_precision"]
     search_fields = ["title", "summary", "source", "participants__name"]
@@ -100,7 +101,7 @@ class MeasureInline(admin.TabularInline):
 
 
 @admin.register(Concern)
-class ConcernAdmin(SimpleHistoryAdmin):
+class ConcernAdmin(VersionedAdmin, SimpleHistoryAdmin):
     list_display = ["title", "enterprise", "site", "category", "level", "status", "owner", "raised_on", "next_review"]
     list_filter = ["level", "status", "category", "origin_country", "country", "owner"]
     list_select_related = ["enterprise", "site", "owner"]
@@ -115,12 +116,12 @@ class ConcernAdmin(SimpleHistoryAdmin):
         (_("Source"), {"fields": ["raised_by", "raised_at", "raised_on"]}),
         (_("Assessment"), {"fields": [("likelihood", "impact", "level")]}),
         (_("Follow-up"), {"fields": ["status", "closure_reason", "owner", "next_review"]}),
-        (_("Record"), {"fields": ["created", "updated"]}),
+        (_("Record"), {"fields": ["created", "updated", "version"]}),
     ]
 
 
 @admin.register(Measure)
-class MeasureAdmin(SimpleHistoryAdmin):
+class MeasureAdmin(VersionedAdmin, SimpleHistoryAdmin):
     list_display = ["title", "status", "proposed_by", "due"]
     list_filter = ["status", "responsible"]
     list_select_related = ["proposed_by"]

@@ -9,12 +9,14 @@ problem to the user instead of failing with an IntegrityError.
 
 import datetime
 from decimal import Decimal
+from typing import Any
 
+from concurrency.fields import IntegerVersionField
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import F, OuterRef, Q, Subquery
+from django.db.models import F, OuterRef, Q, Subquery, Value
 from django.db.models.lookups import GreaterThanOrEqual, LessThanOrEqual
 from django.urls import reverse
 from django.utils import timezone
@@ -22,7 +24,34 @@ from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 from simple_history.models import HistoricalRecords
 
+
+class EditVersionField(IntegerVersionField):
+    """django-concurrency's version field with a database default of 0 as well, so rows that bulk
+    loaders insert with plain SQL or COPY (demo data, imports) get a version without naming it."""
+
+    def __init__(self, *args: Any, db_default: Any = 0, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.db_default = db_default if hasattr(db_default, "resolve_expression") else Value(db_default)
+
+    def deconstruct(self) -> tuple[str, str, list, dict]:
+        name, _path, args, kwargs = super().deconstruct()
+        return name, "riskreg.models.EditVersionField", args, kwargs
+
+
+def version_field() -> EditVersionField:
+    """Optimistic locking: a save from a form loaded before someone else's save is refused
+    (django-concurrency), instead of silently overwriting that other save."""
+    return EditVersionField(
+        verbose_name=_("version"), help_text=_("Changes on every save; guards against lost updates.")
+    )
+
+
 # --- Administrative geography -------------------------------------------------
+
+
+class RegionManager(models.Manager):
+    def get_by_natural_key(self, country: str, name: str) -> "Region":
+        return self.get(country=country, name=name)
 
 
 class Region(models.Model):
@@ -30,6 +59,9 @@ class Region(models.Model):
 
     country = CountryField(_("country"))
     name = models.CharField(_("name"), max_length=100)
+
+    # Backups refer to regions by (country, name), as the seeds do.
+    objects = RegionManager()
 
     class Meta:
         ordering = ["country", "name"]
@@ -80,7 +112,8 @@ class Organisation(models.Model):
     country = CountryField(_("country"), blank=True)
     notes = models.TextField(_("notes"), blank=True)
 
-    history = HistoricalRecords()
+    version = version_field()
+    history = HistoricalRecords(excluded_fields=["version"])
 
     class Meta:
         ordering = ["name"]
@@ -131,7 +164,8 @@ class Enterprise(models.Model):
     status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.ACTIVE)
     notes = models.TextField(_("notes"), blank=True)
 
-    history = HistoricalRecords()
+    version = version_field()
+    history = HistoricalRecords(excluded_fields=["version"])
 
     class Meta:
         ordering = ["name"]
@@ -217,7 +251,8 @@ class Site(models.Model):
     status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.OPERATING)
     notes = models.TextField(_("notes"), blank=True)
 
-    history = HistoricalRecords()
+    version = version_field()
+    history = HistoricalRecords(excluded_fields=["version"])
     objects = SiteQuerySet.as_manager()
 
     class Meta:
@@ -298,7 +333,8 @@ class Engagement(models.Model):
     )
     source_url = models.URLField(_("source URL"), max_length=500, blank=True)
 
-    history = HistoricalRecords(m2m_fields=[organisations])
+    version = version_field()
+    history = HistoricalRecords(m2m_fields=[organisations], excluded_fields=["version"])
 
     class Meta:
         ordering = ["-date", "-id"]
@@ -497,7 +533,8 @@ class Concern(models.Model):
     created = models.DateTimeField(_("created"), auto_now_add=True)
     updated = models.DateTimeField(_("updated"), auto_now=True)
 
-    history = HistoricalRecords()
+    version = version_field()
+    history = HistoricalRecords(excluded_fields=["version"])
     objects = ConcernQuerySet.as_manager()
 
     class Meta:
@@ -649,7 +686,8 @@ class Measure(models.Model):
     created = models.DateTimeField(_("created"), auto_now_add=True)
     updated = models.DateTimeField(_("updated"), auto_now=True)
 
-    history = HistoricalRecords(m2m_fields=[responsible, concerns])
+    version = version_field()
+    history = HistoricalRecords(m2m_fields=[responsible, concerns], excluded_fields=["version"])
     objects = MeasureQuerySet.as_manager()
 
     class Meta:

@@ -5,13 +5,16 @@ throw-away secret key. Production sets DJANGO_DEBUG=0 and the variables listed i
 the README; the app then refuses to start without a real secret key.
 """
 
+from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 import xstatic.pkg.bootstrap
 import xstatic.pkg.jquery
 import xstatic.pkg.leaflet
 import xstatic.pkg.leaflet_markercluster
+from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -20,9 +23,10 @@ env = environ.Env()
 
 DEBUG = env.bool("DJANGO_DEBUG", default=True)
 # The fallback key exists so that a fresh clone runs; it is never good for production.
-SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="" if not DEBUG else "dev-only-insecure-key")
-if not SECRET_KEY:
-    raise environ.ImproperlyConfigured("DJANGO_SECRET_KEY must be set when DJANGO_DEBUG=0")
+DEV_SECRET_KEY = "dev-only-insecure-key"  # noqa: S105 - refused below when DEBUG is off
+SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="" if not DEBUG else DEV_SECRET_KEY)
+if not SECRET_KEY or (not DEBUG and SECRET_KEY == DEV_SECRET_KEY):
+    raise environ.ImproperlyConfigured("DJANGO_SECRET_KEY must be set to a secret value when DJANGO_DEBUG=0")
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 
 INSTALLED_APPS = [
@@ -38,6 +42,9 @@ INSTALLED_APPS = [
     "django_filters",
     "django_tables2",
     "simple_history",
+    "axes",
+    "csp",
+    "concurrency",
     "riskreg",
 ]
 
@@ -52,6 +59,11 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # A save that loses the optimistic-locking race after validation gets a clear 409 page.
+    "concurrency.middleware.ConcurrencyMiddleware",
+    # Last, as django-axes asks: it turns a lockout raised during login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "riskreg.urls"
@@ -80,12 +92,20 @@ DATABASES = {
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DJANGO_CONN_MAX_AGE", default=60))
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# dumpdata/loaddata JSON that keeps datetimes to the microsecond (backups of the history tables).
+SERIALIZATION_MODULES = {"json": "riskreg.backup"}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+AUTHENTICATION_BACKENDS = [
+    # Counts failed logins and refuses further attempts once the limit is reached.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 LOGIN_URL = "login"
@@ -118,7 +138,7 @@ STATICFILES_DIRS += [(prefix, path) for prefix, path in NPM_ASSETS.items() if pa
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
-        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        "BACKEND": "riskreg.storage.StaticFilesStorage"
         if not DEBUG
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
@@ -131,3 +151,71 @@ DJANGO_TABLES2_TABLE_ATTRS = {"class": "table table-sm table-striped table-hover
 RISKREG_TILE_URL = env.str("RISKREG_TILE_URL", default="https://tile.openstreetmap.org/{z}/{x}/{y}.png")
 # Shown in the map's corner as the tile provider asks; plain text (Leaflet inserts it as HTML).
 RISKREG_TILE_ATTRIBUTION = env.str("RISKREG_TILE_ATTRIBUTION", default="© OpenStreetMap contributors")
+
+# --- Security --------------------------------------------------------------------------
+# Everything below tightens only in production (DJANGO_DEBUG=0), so `make run` keeps working
+# over plain HTTP on a laptop. `manage.py check --deploy` is clean with the defaults.
+
+# Behind a TLS-terminating proxy that sets X-Forwarded-Proto (and strips it from clients),
+# set DJANGO_SECURE_PROXY_SSL_HEADER=1 so Django knows the request came in over HTTPS.
+if env.bool("DJANGO_SECURE_PROXY_SSL_HEADER", default=False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=not DEBUG)
+SESSION_COOKIE_SECURE = not DEBUG
+CSRF_COOKIE_SECURE = not DEBUG
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_AGE = env.int("DJANGO_SESSION_COOKIE_AGE", default=8 * 60 * 60)  # one working day
+SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=0 if DEBUG else 365 * 24 * 60 * 60)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", default=not DEBUG)
+SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=not DEBUG)
+CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+X_FRAME_OPTIONS = "DENY"
+SECURE_REFERRER_POLICY = "same-origin"
+
+CONCURRENCY_HANDLER409 = "riskreg.locking.conflict"
+
+# Login throttling: after AXES_FAILURE_LIMIT failed attempts for one username from one
+# address, further attempts are refused with the lockout page until the cool-off ends.
+AXES_FAILURE_LIMIT = env.int("DJANGO_AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("DJANGO_AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/lockout.html"
+
+
+def tile_source(url: str) -> list[str]:
+    """The CSP source for the map tile server: scheme and host of RISKREG_TILE_URL,
+    with Leaflet's {s} subdomain placeholder widened to a wildcard."""
+    if not url:
+        return []
+    parts = urlsplit(url.replace("{s}.", "*."))
+    return [f"{parts.scheme}://{parts.netloc}"] if parts.scheme and parts.netloc else []
+
+
+# Content-Security-Policy: no inline script anywhere (the map's script is served from a URL).
+# Leaflet and folium put style="" attributes on elements, so inline style *attributes* are
+# allowed; inline <style> elements are not, unless they carry the request's nonce.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, NONCE],
+        "style-src-elem": [SELF, NONCE],
+        "style-src-attr": [UNSAFE_INLINE],
+        "img-src": [SELF, "data:", *tile_source(RISKREG_TILE_URL)],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+
+# Errors go to stderr, where gunicorn and the service manager collect them.
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": "WARNING"},
+}

@@ -170,6 +170,7 @@ def test_country_outlines_load_from_static_files(seeded, offline_tiles, page, lo
     outlines = []
     page.on("response", lambda response: "world-atlas" in response.url and outlines.append(response.status))
     open_map(page)
-    page.wait_for_function("document.querySelector('.leaflet-outlines-pane canvas') !== null")
+    # A locator, not wait_for_function: the CSP forbids the eval that a string predicate needs.
+    page.locator(".leaflet-outlines-pane canvas").wait_for(state="attached")
     assert outlines == [200]
     assert page.console_errors == []
