@@ -97,7 +97,7 @@ class EnterpriseTable(RegisterTable):
     # Read the country's name directly: for a choice field django-tables2 calls get_FOO_display(),
     # which rebuilds the list of all countries for every cell.
     origin_country = tables.Column(
-        accessor="origin_country.name", verbose_name=_("origin country"), order_by=("origin_country", "name")
+        accessor="origin_country__name", verbose_name=_("origin country"), order_by=("origin_country", "name")
     )
     sector = tables.Column(order_by=("sector", "name"))
     status = tables.Column(order_by=("status", "name"))
