@@ -3,8 +3,10 @@ exactly what a plain case-insensitive substring match finds."""
 
 import datetime
 from functools import reduce
+from io import StringIO
 
 import pytest
+from django.core.management import call_command
 from django.db import connection
 from django.db.models import Q
 from django.urls import reverse
@@ -172,3 +174,19 @@ def test_short_words_read_the_titles(concerns):
     assert searched("or") == plain_match("or") != set()
     if connection.vendor == "sqlite":
         assert "riskreg_concern_search" not in plan(Concern.objects.search("or"))
+
+
+def test_demo_data_is_searchable_and_later_concerns_too(db):
+    # generate_demo_data indexes its bulk load in one go on SQLite, then puts the trigger back.
+    call_command("generate_demo_data", "--concerns", "300", "--enterprises", "10", "--sites", "20", stdout=StringIO())
+    assert searched("blockade") == plain_match("blockade") != set()
+    new = Concern.objects.create(
+        title="Blockade of the bridge",
+        category="unrest",
+        country="KG",
+        origin_country="CN",
+        raised_on=datetime.date(2024, 1, 1),
+        likelihood=2,
+        impact=2,
+    )
+    assert new.pk in searched("bridge")
