@@ -208,6 +208,7 @@ class SiteFilterSet(RegisterFilterSet):
 
 
 class ConcernFilterSet(RegisterFilterSet):
+    # Title, enterprise and site name: the rule and its index live in ConcernQuerySet.search.
     search_fields = ("title", "enterprise__name", "site__name")
 
     enterprise = hidden_choice(Enterprise.objects.all(), _("Enterprise"))
@@ -276,6 +277,9 @@ class ConcernFilterSet(RegisterFilterSet):
 
     def filter_overdue(self, queryset: QuerySet, name: str, value: bool) -> QuerySet:
         return queryset.overdue() if value else queryset.not_overdue()
+
+    def filter_q(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset.search(value)
 
 
 class MeasureFilterSet(RegisterFilterSet):

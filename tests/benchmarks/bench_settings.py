@@ -7,3 +7,7 @@ STORAGES = {
     **STORAGES,  # noqa: F405
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+
+# The bench talks plain HTTP on loopback; production's redirect to HTTPS would answer every
+# request with a 301 (the hardening made it the default when DEBUG is off).
+SECURE_SSL_REDIRECT = False
