@@ -448,6 +448,17 @@ class ConcernQuerySet(OverdueQuerySet):
         """An open concern whose next review date has passed."""
         return Q(status__in=ConcernQuerySet.open_statuses(), next_review__lt=today or timezone.localdate())
 
+    def matrix_counts(self) -> list[tuple[str, int, int, int, int]]:
+        """(status, level, likelihood, impact, count) for every combination present: one grouped
+        pass that the (status, level, likelihood, impact) index answers on its own, from which
+        the counts by level, by status and by matrix cell all follow."""
+        return list(
+            self.order_by()
+            .values_list("status", "level", "likelihood", "impact")
+            .annotate(n=models.Count("*"))
+            .values_list("status", "level", "likelihood", "impact", "n")
+        )
+
 
 class Concern(models.Model):
     """A security risk flagged about an enterprise, one of its sites, or foreign investors at large."""
