@@ -204,6 +204,9 @@ class Server:
         args = [
             str(BIN / "gunicorn"), "riskreg.wsgi", "--bind", f"127.0.0.1:{PORT}", "--workers", WORKERS,
             "--worker-class", "gthread", "--threads", THREADS, "--timeout", "120", "--log-level", "warning",
+            # Idle connections are kept longer than a user's think time: closing one just as the
+            # client reuses it fails that request (a browser would retry; this client does not).
+            "--keep-alive", "5",
         ]  # fmt: skip
         self.log = open(ROOT / "loadtest-gunicorn.log", "w")  # noqa: SIM115
         self.process = subprocess.Popen(args, cwd=ROOT, env=server_env(), stdout=self.log, stderr=self.log)  # noqa: S603
