@@ -488,6 +488,17 @@ class ConcernQuerySet(OverdueQuerySet):
             return Q(pk__in=RawSQL(SQLITE_SEARCH_SQL, [phrase]))  # noqa: S611
         return Q(title__icontains=word)
 
+    def matrix_counts(self) -> list[tuple[str, int, int, int, int]]:
+        """(status, level, likelihood, impact, count) for every combination present: one grouped
+        pass that the (status, level, likelihood, impact) index answers on its own, from which
+        the counts by level, by status and by matrix cell all follow."""
+        return list(
+            self.order_by()
+            .values_list("status", "level", "likelihood", "impact")
+            .annotate(n=models.Count("*"))
+            .values_list("status", "level", "likelihood", "impact", "n")
+        )
+
 
 class Concern(models.Model):
     """A security risk flagged about an enterprise, one of its sites, or foreign investors at large."""

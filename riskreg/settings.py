@@ -92,6 +92,14 @@ DATABASES = {
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DJANGO_CONN_MAX_AGE", default=60))
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# One cache for every worker process and host (the app keeps no state of its own): a table in the
+# register's database, created by migration 0003. It holds the dashboard's counts (dashboard.py).
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "riskreg_cache",
+    }
+}
 # dumpdata/loaddata JSON that keeps datetimes to the microsecond (backups of the history tables).
 SERIALIZATION_MODULES = {"json": "riskreg.backup"}
 

@@ -16,7 +16,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db.models import Count, Model, QuerySet
+from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.urls import NoReverseMatch, reverse
 from django.utils.cache import patch_vary_headers
@@ -27,6 +27,7 @@ from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
 
 from . import filters, tables
+from .dashboard import concern_counts
 from .exports import CSVExportMixin
 from .history import history_changes
 from .maps import outline_urls, site_map_data, site_map_parts
@@ -263,19 +264,11 @@ class DashboardView(ModelPermissionMixin, TemplateView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        open_concerns = Concern.objects.open()
         open_query = "&".join(f"status={s}" for s in Concern.objects.open_statuses())
         concern_list = reverse("concern_list")
-
-        # Each breakdown is one grouped query.
-        by_level = dict(open_concerns.order_by().values_list("level").annotate(n=Count("id")))
-        by_status = dict(Concern.objects.order_by().values_list("status").annotate(n=Count("id")))
-        by_cell = {
-            (likelihood, impact): n
-            for likelihood, impact, n in open_concerns.order_by()
-            .values_list("likelihood", "impact")
-            .annotate(n=Count("id"))
-        }
+        # Counted once for all workers and kept until a concern changes (dashboard.py).
+        counts = concern_counts()
+        by_level, by_status, by_cell = counts.by_level, counts.by_status, counts.by_cell
 
         context.update(
             levels=[
@@ -313,7 +306,7 @@ class DashboardView(ModelPermissionMixin, TemplateView):
                 .select_related("enterprise")
                 .order_by("next_review", "id")[: self.overdue_limit]
             ),
-            overdue_count=Concern.objects.overdue().count(),
+            overdue_count=counts.overdue,
             overdue_url=f"{concern_list}?overdue=true&sort=next_review",
             recent=list(Concern.objects.select_related("enterprise").order_by("-updated", "-id")[: self.recent_limit]),
         )

@@ -140,3 +140,19 @@ def test_an_invalid_filter_shows_nothing_and_says_why(reg, admin_client):
     assert response.status_code == 200
     assert list(response.context["table"].page.object_list) == []
     assert "Select a valid choice" in response.content.decode()
+
+
+def test_a_long_list_of_organisations_or_owners_becomes_a_number_input(reg, admin_client, monkeypatch):
+    """Past BoundedSelect.limit rows, a filter by organisation or owner takes the number instead of
+    listing every row on every page; filtering by it works as before."""
+    page = admin_client.get("/measures/").content.decode()
+    assert f'<option value="{reg.ministry.pk}">{reg.ministry}</option>' in page
+    monkeypatch.setattr(filters.BoundedSelect, "limit", 1)
+    response = admin_client.get(f"/measures/?responsible={reg.embassy.pk}")
+    page = response.content.decode()
+    assert str(reg.ministry) not in page.split('name="responsible"')[1].split(">")[0]
+    assert f'type="number" name="responsible" value="{reg.embassy.pk}"' in page
+    assert '<select name="proposed_by"' not in page
+    assert [m.title for m in response.context["table"].data] == ["Round table"]
+    page = admin_client.get(f"/concerns/?owner={reg.owner.pk}").content.decode()
+    assert "Theft of ore" in page

@@ -3,11 +3,14 @@
 import re
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils.html import escape
 
 from riskreg.models import Concern, Enterprise, Measure, Site
 
+from .adminforms import admin_change_url, change_form_data
 from .register_data import build_register, user_with
 
 LISTS = {
@@ -271,6 +274,41 @@ def test_dashboard_level_cards_and_status_links_lead_to_matching_lists(reg, admi
     closed = next(row for row in context["statuses"] if row["status"] == "closed")
     assert titles(admin_client.get(closed["url"])) == ["Protests near the store"]
     assert titles(admin_client.get(context["overdue_url"])) == ["Theft of ore"]
+
+
+def dashboard_counts(client) -> tuple[dict, dict, int]:
+    context = client.get("/").context
+    by_level = {row["level"].value: row["count"] for row in context["levels"]}
+    by_status = {row["status"].value: row["count"] for row in context["statuses"]}
+    return by_level, by_status, context["overdue_count"]
+
+
+def test_dashboard_shows_an_edit_or_a_deletion_at_once(reg, admin_client):
+    statuses = {"open": 2, "monitoring": 1, "mitigating": 1, "closed": 1}
+    assert dashboard_counts(admin_client) == ({4: 1, 3: 1, 2: 0, 1: 2}, statuses, 1)
+    # The counts are kept between views (dashboard.py) ...
+    reg.strike.likelihood, reg.strike.impact = 5, 4  # monitoring: open, now critical
+    reg.strike.save()
+    # ... yet the edit shows on the very next one.
+    assert dashboard_counts(admin_client)[0] == {4: 2, 3: 1, 2: 0, 1: 1}
+    # The theft closes: one open high concern fewer, nothing overdue any more.
+    response = admin_client.post(
+        admin_change_url(reg.theft),
+        {**change_form_data(admin_client, reg.theft), "status": "closed", "closure_reason": "Guards hired."},
+    )
+    assert response.status_code == 302
+    by_level, by_status, overdue = dashboard_counts(admin_client)
+    assert (by_level[3], by_status["closed"], overdue) == (0, 2, 0)
+    reg.permit.delete()
+    assert dashboard_counts(admin_client)[0] == {4: 1, 3: 0, 2: 0, 1: 1}
+
+
+def test_dashboard_counts_are_kept_between_views(reg, admin_client):
+    admin_client.get("/")
+    with CaptureQueriesContext(connection) as queries:
+        admin_client.get("/")
+    counted = [q["sql"] for q in queries if "COUNT(" in q["sql"].upper() and "riskreg_concern" in q["sql"]]
+    assert counted == []
 
 
 def test_dashboard_lists_recently_changed_concerns(reg, admin_client):

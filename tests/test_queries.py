@@ -13,7 +13,9 @@ from .register_data import build_register
 
 LISTS = ["enterprise_list", "site_list", "concern_list", "measure_list", "engagement_list", "dashboard"]
 # Generous ceilings, so that a page that stays flat but starts costing far more still fails.
-MAX_LIST_QUERIES = 12
+# The dashboard's first view after a change also stores its counts in the cache table (dashboard.py):
+# five statements inside the test's transaction, hence 14 rather than 12.
+MAX_LIST_QUERIES = 14
 MAX_DETAIL_QUERIES = 16
 
 

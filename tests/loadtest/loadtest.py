@@ -9,6 +9,8 @@ Environment (all optional):
     LOADTEST_CONCERNS       fill an empty database with this many concerns first (1000000; generate_demo_data)
     LOADTEST_USERS          concurrent virtual users (50)
     LOADTEST_DURATION       seconds of steady load (60)
+    LOADTEST_THINK          seconds a user reads a page before the next click, randomly 0.5-1.5 times
+                            this (0: none, the next request as soon as the last is answered: a stress test)
     LOADTEST_FAULT_DURATION seconds of load around the database restart (40; 0 skips the restart)
     LOADTEST_PG_CLUSTER     "VERSION NAME" of the PostgreSQL cluster to restart (default: newest version, "main")
     LOADTEST_PORT           port for gunicorn on 127.0.0.1 (8104)
@@ -48,6 +50,7 @@ def env(name: str, default: str) -> str:
 DATABASE_URL = env("LOADTEST_DATABASE_URL", os.environ.get("DATABASE_URL", ""))
 USERS = int(env("LOADTEST_USERS", "50"))
 DURATION = float(env("LOADTEST_DURATION", "60"))
+THINK = float(env("LOADTEST_THINK", "0"))
 FAULT_DURATION = float(env("LOADTEST_FAULT_DURATION", "40"))
 CONCERNS = int(env("LOADTEST_CONCERNS", "1000000"))
 PORT = int(env("LOADTEST_PORT", "8104"))
@@ -201,6 +204,9 @@ class Server:
         args = [
             str(BIN / "gunicorn"), "riskreg.wsgi", "--bind", f"127.0.0.1:{PORT}", "--workers", WORKERS,
             "--worker-class", "gthread", "--threads", THREADS, "--timeout", "120", "--log-level", "warning",
+            # Idle connections are kept longer than a user's think time: closing one just as the
+            # client reuses it fails that request (a browser would retry; this client does not).
+            "--keep-alive", "5",
         ]  # fmt: skip
         self.log = open(ROOT / "loadtest-gunicorn.log", "w")  # noqa: SIM115
         self.process = subprocess.Popen(args, cwd=ROOT, env=server_env(), stdout=self.log, stderr=self.log)  # noqa: S603
@@ -262,6 +268,9 @@ async def run_load(cookie: str, mix, users: int, seconds: float, t0: float) -> l
             while time.monotonic() < end:
                 kind, maker = random.choice(kinds)
                 outcomes.append(await one_request(http, kind, maker(), t0))
+                if THINK:
+                    # A person reads the page before the next click.
+                    await asyncio.sleep(THINK * random.uniform(0.5, 1.5))
 
         await asyncio.gather(*(user() for _ in range(users)))
     return outcomes
@@ -391,7 +400,7 @@ def main() -> int:
     report = Report(size=prepare_data())
     cookie = session_cookie()
     mix, export_path = request_mix()
-    print(f"Register: {report.size}; {USERS} users; export URL: {export_path or 'none'}", flush=True)
+    print(f"Register: {report.size}; {USERS} users, think {THINK} s; export: {export_path or 'none'}", flush=True)
     server = Server()
     server.start()
     try:
@@ -407,7 +416,7 @@ def main() -> int:
 def run_phases(cookie: str, mix, export_path: str | None, server: Server, report: Report) -> None:
     print(f"Steady load for {DURATION:.0f} s ...", flush=True)
     outcomes = asyncio.run(run_load(cookie, mix, USERS, DURATION, time.monotonic()))
-    report.steady = {"users": USERS, "seconds": DURATION, **summarise(outcomes, DURATION)}
+    report.steady = {"users": USERS, "think_s": THINK, "seconds": DURATION, **summarise(outcomes, DURATION)}
     if report.steady["errors"]:
         report.failures.append(f"{report.steady['errors']} errors under steady load")
     if FAULT_DURATION:
