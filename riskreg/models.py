@@ -434,6 +434,38 @@ class OverdueQuerySet(models.QuerySet):
         return self.exclude(self.overdue_condition(today))
 
 
+class InSubquery(models.Expression):
+    """``field IN (subquery)``, written on PostgreSQL as ``field = ANY(ARRAY(subquery))``.
+
+    PostgreSQL runs ``IN (subquery)`` inside an OR as a filter on every row; the array form is
+    computed once and then looked up in the field's index like a list of values, so an OR of
+    such tests becomes a bitmap OR of index scans (the quick search at a million concerns:
+    0.7 s → 0.05 s for a page)."""
+
+    output_field = models.BooleanField()
+    conditional = True
+
+    def __init__(self, field: str, subquery: models.QuerySet) -> None:
+        super().__init__()
+        self.lhs, self.subquery = F(field), Subquery(subquery)
+
+    def get_source_expressions(self) -> list[Any]:
+        return [self.lhs, self.subquery]
+
+    def set_source_expressions(self, exprs: list[Any]) -> None:
+        self.lhs, self.subquery = exprs
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+        field, field_params = compiler.compile(self.lhs)
+        subquery, subquery_params = compiler.compile(self.subquery)
+        return f"{field} IN {subquery}", [*field_params, *subquery_params]
+
+    def as_postgresql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+        field, field_params = compiler.compile(self.lhs)
+        subquery, subquery_params = compiler.compile(self.subquery)
+        return f"{field} = ANY(ARRAY{subquery})", [*field_params, *subquery_params]
+
+
 # The FTS5 table of concern titles on SQLite (see migration 0003_concern_search), and the
 # shortest word its trigram index can look up.
 SEARCH_INDEX_MIN_LENGTH = 3
@@ -462,22 +494,19 @@ class ConcernQuerySet(OverdueQuerySet):
         At a million concerns a plain ``icontains`` reads every title (about a second), so titles
         are looked up in a text index (migration 0003_concern_search): on PostgreSQL a trigram
         index on the expression ``icontains`` compares, on SQLite an FTS5 trigram table. The
-        enterprise and site names are matched in their own, much smaller tables. Each part yields
-        concern keys; their union, rather than an OR of the conditions, lets every part use its
-        own index."""
+        enterprise and site names are matched in their own, much smaller tables, and the concerns
+        of the matching ones found through the concern's own indexes. One condition per word, each
+        an OR of three indexed tests, so that the database combines the indexes (PostgreSQL's
+        bitmap OR and AND, SQLite's multi-index OR) and reads each matching row once."""
         queryset = self
         for word in text.split():
-            queryset = queryset.filter(pk__in=self._matching_keys(word))
+            queryset = queryset.filter(self._word_condition(word))
         return queryset
 
-    def _matching_keys(self, word: str) -> models.QuerySet:
-        keys = Concern.objects.order_by().values("pk")
-        in_title = keys.filter(self._title_contains(word))
-        of_enterprise = keys.filter(
-            enterprise__in=Enterprise.objects.order_by().filter(name__icontains=word).values("pk")
-        )
-        of_site = keys.filter(site__in=Site.objects.order_by().filter(name__icontains=word).values("pk"))
-        return in_title.union(of_enterprise, of_site, all=True)
+    def _word_condition(self, word: str) -> Q:
+        enterprises = Enterprise.objects.order_by().filter(name__icontains=word).values("pk")
+        sites = Site.objects.order_by().filter(name__icontains=word).values("pk")
+        return self._title_contains(word) | Q(InSubquery("enterprise", enterprises)) | Q(InSubquery("site", sites))
 
     def _title_contains(self, word: str) -> Q:
         # FTS5's trigram index needs at least three characters; shorter words read the table.
@@ -619,17 +648,23 @@ class Concern(models.Model):
         ]
         indexes = [
             models.Index(fields=["-raised_on", "-id"], name="concern_newest"),
-            models.Index(fields=["level", "-raised_on", "-id"], name="concern_level_newest"),
-            models.Index(fields=["status", "-raised_on", "-id"], name="concern_status_newest"),
+            # Each ends with the other's column, so that level and status together (the dashboard's
+            # links) are filtered inside the index, without reading a row per index entry (make bench).
+            models.Index(fields=["level", "-raised_on", "-id", "status"], name="concern_level_newest"),
+            models.Index(fields=["status", "-raised_on", "-id", "level"], name="concern_status_newest"),
             models.Index(fields=["next_review"], name="concern_next_review"),
             # The list's sort by title and the dashboard's "recently changed" read these in order.
             models.Index(fields=["title", "id"], name="concern_title"),
             models.Index(fields=["-updated", "-id"], name="concern_recently_updated"),
-            # The dashboard's counts read only these, so they scan an index rather than the table.
-            models.Index(fields=["status", "level", "likelihood", "impact"], name="concern_status_matrix"),
+            # The dashboard's counts read only these, so they scan an index rather than the table;
+            # the sites with open concerns at a level (the site list's level filter) too.
+            models.Index(fields=["status", "level", "likelihood", "impact", "site"], name="concern_status_matrix"),
             models.Index(fields=["status", "next_review"], name="concern_review_status"),
             # A site's highest open level (site list, level filter, map) is read from this index alone.
             models.Index(fields=["site", "status", "level"], name="concern_site_open_level"),
+            # The newest concerns of a region's or a district's sites: their keys from this index
+            # alone, site by site, instead of a row read per concern of the region (make bench).
+            models.Index(fields=["site", "-raised_on", "-id"], name="concern_site_newest"),
             # At a million rows, the list's most used filters need an index each, or every page
             # (and its match count) scans the table (make bench).
             models.Index(fields=["country", "-raised_on", "-id"], name="concern_country_newest"),

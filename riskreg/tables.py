@@ -9,6 +9,7 @@ from typing import Any
 
 import django_tables2 as tables
 from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django_tables2.data import TableQuerysetData
@@ -59,24 +60,31 @@ class KeysFirstQuerysetData(TableQuerysetData):
     """Reads a page in two steps: the page's primary keys, then the rows with their relations.
 
     The first step is answered by the ordering's index alone, so a deep page (a large OFFSET)
-    skips index entries instead of joined rows; the second fetches only the page's rows."""
+    skips index entries instead of joined rows. The second fetches only the page's rows, by key,
+    from ``rows`` (the list's queryset before filtering) when given: repeating the filters there
+    would run a search or a subquery filter a second time for 25 known keys."""
+
+    rows: QuerySet | None = None
 
     def __getitem__(self, key: Any) -> Any:
         if not isinstance(key, slice):
             return super().__getitem__(key)
         keys = list(self.data.values_list("pk", flat=True)[key])
-        rows = self.data.order_by().in_bulk(keys)
+        rows = (self.rows if self.rows is not None else self.data).order_by().in_bulk(keys)
         return [rows[k] for k in keys]
 
 
 class RegisterTable(tables.Table):
-    """Shared behaviour: a page size limited to ``PER_PAGE_CHOICES``, pages read keys first."""
+    """Shared behaviour: a page size limited to ``PER_PAGE_CHOICES``, pages read keys first.
 
-    def __init__(self, *args, **kwargs) -> None:
+    ``rows`` is the list's unfiltered queryset, from which a page's rows are read by key."""
+
+    def __init__(self, *args, rows: QuerySet | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         if type(self.data) is TableQuerysetData:
             # django-tables2 picks its data class itself; this one only adds how a page is read.
             self.data.__class__ = KeysFirstQuerysetData
+            self.data.rows = rows
 
     def paginate(
         self, paginator_class: type[Paginator] = Paginator, per_page: int | None = None, page: int = 1, *args, **kwargs

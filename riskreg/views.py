@@ -75,6 +75,10 @@ class RegisterListView(ModelPermissionMixin, CSVExportMixin, SingleTableMixin, F
     def get_template_names(self) -> list[str]:
         return [f"riskreg/{self.model._meta.model_name}_list.html"]
 
+    def get_table_kwargs(self) -> dict[str, Any]:
+        # A page's rows are read by key from the unfiltered queryset (tables.KeysFirstQuerysetData).
+        return {**super().get_table_kwargs(), "rows": self.get_queryset()}
+
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         table = context["table"]
