@@ -6,6 +6,7 @@ character, choice labels through CASE), and Python only joins chunks of lines an
 them out. Formatting in Python costs about twice what the database needs for the same rows
 (csv.writer alone is slower than ``sqlite3 -csv`` writing the whole file), and Django's ORM
 still does the filtering, joins and ordering, so the export is exactly the filtered list.
+On PostgreSQL the lines arrive through ``COPY (query) TO STDOUT`` (see ``copied_lines``).
 
 One declarative column list per model (``COLUMNS``) and one mechanism for all of them:
 a list view gains the export by inheriting ``CSVExportMixin``.
@@ -14,11 +15,13 @@ a list view gains the export by inheriting ``CSVExportMixin``.
 import csv
 import datetime
 import io
+import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import models
+from django.core.exceptions import EmptyResultSet
+from django.db import connections, models, transaction
 from django.db.models import Case, F, Value, When
 from django.db.models.expressions import Expression
 from django.db.models.functions import Cast, Concat
@@ -144,9 +147,9 @@ class CSVLine(Expression):
 
     output_field = models.TextField()
 
-    def __init__(self, cells: Sequence[Expression], quoted: Sequence[bool]) -> None:
+    def __init__(self, cells: Sequence[Expression], quoted: Sequence[bool], end: str = "\r\n") -> None:
         super().__init__()
-        self.cells, self.quoted = list(cells), list(quoted)
+        self.cells, self.quoted, self.end = list(cells), list(quoted), end
 
     def get_source_expressions(self) -> list[Expression]:
         return self.cells
@@ -155,7 +158,7 @@ class CSVLine(Expression):
         self.cells = list(exprs)
 
     def as_sql(self, compiler, connection) -> tuple[str, list[Any]]:
-        template = ",".join('"%s"' if quoted else "%s" for quoted in self.quoted) + "\r\n"
+        template = ",".join('"%s"' if quoted else "%s" for quoted in self.quoted) + self.end
         sqls, params = [], [template]
         for cell_ in self.cells:
             sql, cell_params = compiler.compile(cell_)
@@ -274,10 +277,10 @@ def _model_field(model: type[models.Model], path: str) -> models.Field:
     return model._meta.get_field(name)
 
 
-def line_expression(model: type[models.Model], columns: Sequence[Column]) -> Expression:
-    """One CSV line per row, ending in CRLF as RFC 4180 and Excel expect."""
+def line_expression(model: type[models.Model], columns: Sequence[Column], end: str = "\r\n") -> Expression:
+    """One CSV line per row, ending in CRLF as RFC 4180 and Excel expect (``end`` for COPY)."""
     cells, quoted = zip(*(cell(model, column) for column in columns), strict=True)
-    return CSVLine(cells, quoted)
+    return CSVLine(cells, quoted, end)
 
 
 # --- Streaming -------------------------------------------------------------------------------
@@ -291,8 +294,14 @@ def header_line(columns: Sequence[Column]) -> str:
 
 def csv_chunks(queryset: models.QuerySet, columns: Sequence[Column], bom: bool = True) -> Iterator[bytes]:
     """The export as UTF-8 byte chunks of CHUNK_ROWS lines each; memory stays flat whatever the count."""
-    lines = queryset.values_list(line_expression(queryset.model, columns), flat=True)
     yield ((BOM if bom else "") + header_line(columns)).encode()
+    postgresql = connections[queryset.db].vendor == "postgresql"
+    yield from (copied_lines if postgresql else fetched_lines)(queryset, columns)
+
+
+def fetched_lines(queryset: models.QuerySet, columns: Sequence[Column]) -> Iterator[bytes]:
+    """The CSV lines through the ORM's iterator, CHUNK_ROWS to a chunk (SQLite; any database)."""
+    lines = queryset.values_list(line_expression(queryset.model, columns), flat=True)
     batch: list[str] = []
     for line in lines.iterator(chunk_size=CHUNK_ROWS):
         batch.append(line)
@@ -301,6 +310,51 @@ def csv_chunks(queryset: models.QuerySet, columns: Sequence[Column], bom: bool =
             batch = []
     if batch:
         yield "".join(batch).encode()
+
+
+# COPY's text format writes a backslash and a letter for these characters, and "\n" after each row.
+COPY_ESCAPE = re.compile(rb"\\(.)", re.DOTALL)
+COPY_UNESCAPED = {b"\\": b"\\", b"b": b"\b", b"f": b"\f", b"n": b"\n", b"r": b"\r", b"t": b"\t", b"v": b"\v"}
+
+
+def copy_text_to_csv(rows: bytes) -> bytes:
+    """Whole rows of a one-column COPY in text format back to the CSV lines they hold, CRLF-ended."""
+    # Newlines inside a cell arrive escaped, so every bare "\n" ends a row; unescaping comes after.
+    rows = rows.replace(b"\n", b"\r\n")
+    if b"\\" in rows:  # rare: most exports hold no backslash, tab or line break in a cell
+        rows = COPY_ESCAPE.sub(lambda match: COPY_UNESCAPED[match[1]], rows)
+    return rows
+
+
+def copied_lines(queryset: models.QuerySet, columns: Sequence[Column]) -> Iterator[bytes]:
+    """The same bytes as fetched_lines, faster on PostgreSQL: through ``COPY (query) TO STDOUT``.
+
+    A cursor is slower here: outside a transaction Django declares it WITH HOLD, so PostgreSQL
+    computes every row before the first FETCH, and inside one each FETCH waits for the server.
+    COPY streams the rows while Python passes them on, as bytes ready to send."""
+    db = queryset.db
+    connection = connections[db]
+    lines = queryset.values_list(line_expression(queryset.model, columns, end=""), flat=True)
+    try:
+        sql, params = lines.query.get_compiler(db).as_sql()
+    except EmptyResultSet:  # a queryset.none(): no rows, no query
+        return
+    statement = f"COPY ({connection.ops.compose_sql(sql, params)}) TO STDOUT"
+    # The transaction only scopes SET LOCAL (a savepoint when the caller is in one). If the client
+    # hangs up, closing this generator exits psycopg's Copy, which cancels the query and reads to
+    # its end, and the rollback leaves the connection idle and usable for the next request.
+    with connection.wrap_database_errors, transaction.atomic(using=db), connection.cursor() as cursor:
+        # JIT would spend seconds compiling the CASE trees (7 of 11 s at a million rows).
+        cursor.execute("SET LOCAL jit = off")
+        with cursor.copy(statement) as copy:
+            batch = []
+            for row in copy:  # one row per read; joining whole rows keeps escapes unsplit
+                batch.append(row)
+                if len(batch) >= CHUNK_ROWS:
+                    yield copy_text_to_csv(b"".join(batch))
+                    batch = []
+            if batch:
+                yield copy_text_to_csv(b"".join(batch))
 
 
 def export_filename(model: type[models.Model], today: datetime.date | None = None) -> str:
