@@ -91,13 +91,12 @@ DATABASES = {
 # database server costs one failed request at most, not a broken worker.
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DJANGO_CONN_MAX_AGE", default=60))
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
-    # Read the file through a memory map rather than a read() call per page: at a million
-    # concerns a search or a sort reads tens of thousands of pages, and the calls cost half
-    # its time (make bench). 1 GiB of address space, not memory; the OS shares the pages.
-    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
-        "init_command", f"PRAGMA mmap_size={env.int('RISKREG_SQLITE_MMAP_SIZE', default=2**30)}"
-    )
+# SQLite only, off by default: read the file through a memory map of this many bytes instead of
+# a read() call per page. At a million concerns 2**30 makes list pages about a third faster
+# (README, Performance), but every mapped page that a worker touched counts in its RSS.
+SQLITE_MMAP_SIZE = env.int("RISKREG_SQLITE_MMAP_SIZE", default=0)
+if DATABASES["default"]["ENGINE"].endswith("sqlite3") and SQLITE_MMAP_SIZE:
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("init_command", f"PRAGMA mmap_size={SQLITE_MMAP_SIZE}")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # One cache for every worker process and host (the app keeps no state of its own): a table in the
 # register's database, created by migration 0003. It holds the dashboard's counts (dashboard.py).

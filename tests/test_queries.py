@@ -1,9 +1,13 @@
 """Each page issues the same number of queries whatever the number of rows behind it."""
 
 import datetime
+import os
+import subprocess
+import sys
 
 import pytest
-from django.db import connection, connections
+from django.conf import settings
+from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
@@ -141,14 +145,24 @@ def test_pages_list_the_filtered_rows_in_order(reg, admin_client):
     assert titles == expected and titles
 
 
-@pytest.mark.skipif(connection.vendor != "sqlite", reason="a SQLite setting")
-def test_sqlite_connections_read_the_database_file_through_a_memory_map(db, tmp_path):
-    # The test database lives in memory, where the setting does nothing: open a file with the same settings.
-    settings_dict = {**connection.settings_dict, "NAME": str(tmp_path / "register.sqlite3")}
-    file_connection = type(connections["default"])(settings_dict)
-    try:
-        with file_connection.cursor() as cursor:
-            cursor.execute("PRAGMA mmap_size")
-            assert cursor.fetchone()[0] == 2**30
-    finally:
-        file_connection.close()
+def test_sqlite_memory_map_is_a_setting(tmp_path):
+    """RISKREG_SQLITE_MMAP_SIZE reaches every SQLite connection; without it, SQLite's default (none)."""
+    code = "from django.db import connection; print(connection.cursor().execute('PRAGMA mmap_size').fetchone()[0])"
+
+    def mmap_size(setting: str | None) -> int:
+        environment = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'register.sqlite3'}"}
+        environment.pop("RISKREG_SQLITE_MMAP_SIZE", None)
+        if setting is not None:
+            environment["RISKREG_SQLITE_MMAP_SIZE"] = setting
+        result = subprocess.run(  # noqa: S603 -- this project's manage.py
+            [sys.executable, "manage.py", "shell", "-v0", "-c", code],
+            cwd=settings.BASE_DIR,
+            env=environment,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return int(result.stdout.split()[-1])
+
+    assert mmap_size(str(2**24)) == 2**24
+    assert mmap_size(None) == 0
