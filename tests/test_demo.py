@@ -139,3 +139,28 @@ def test_demo_data_writes_no_history_and_reuses_seeded_geography(seeded):
     assert Concern.history.count() == history_before
     # The seeds' Ala-Buka District is reused, not duplicated.
     assert Site.objects.filter(district__name="Ala-Buka District").values("district").distinct().count() <= 1
+
+
+def test_the_concern_indexes_are_all_there_after_a_load(db):
+    """The loader drops the concern table's indexes for the bulk insert and builds them again."""
+    from riskreg.demo import secondary_indexes
+
+    before = secondary_indexes(Concern)
+    assert len(before) >= 15  # the model's indexes and the foreign keys' own
+    generate()
+    assert secondary_indexes(Concern) == before
+
+
+def test_a_failed_load_leaves_the_indexes_in_place(db, monkeypatch):
+    from riskreg import demo
+
+    before = demo.secondary_indexes(Concern)
+
+    def broken_rows(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(demo, "insert_rows", broken_rows)
+    with pytest.raises(RuntimeError):
+        generate()
+    assert demo.secondary_indexes(Concern) == before
+    assert not Concern.objects.exists()
