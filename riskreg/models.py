@@ -439,8 +439,8 @@ class InSubquery(models.Expression):
 
     PostgreSQL runs ``IN (subquery)`` inside an OR as a filter on every row; the array form is
     computed once and then looked up in the field's index like a list of values, so an OR of
-    such tests becomes a bitmap OR of index scans (the quick search at a million concerns:
-    0.7 s → 0.05 s for a page)."""
+    such tests becomes a bitmap OR of index scans (at a million concerns, the first page's keys
+    for a word in 50,000 titles: 0.43 s → 0.04 s)."""
 
     output_field = models.BooleanField()
     conditional = True
