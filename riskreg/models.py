@@ -455,15 +455,13 @@ class InSubquery(models.Expression):
     def set_source_expressions(self, exprs: list[Any]) -> None:
         self.lhs, self.subquery = exprs
 
-    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+    def as_sql(self, compiler: Any, connection: Any, template: str = "{field} IN {subquery}") -> tuple[str, list[Any]]:
         field, field_params = compiler.compile(self.lhs)
         subquery, subquery_params = compiler.compile(self.subquery)
-        return f"{field} IN {subquery}", [*field_params, *subquery_params]
+        return template.format(field=field, subquery=subquery), [*field_params, *subquery_params]
 
     def as_postgresql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
-        field, field_params = compiler.compile(self.lhs)
-        subquery, subquery_params = compiler.compile(self.subquery)
-        return f"{field} = ANY(ARRAY{subquery})", [*field_params, *subquery_params]
+        return self.as_sql(compiler, connection, template="{field} = ANY(ARRAY{subquery})")
 
 
 # The FTS5 table of concern titles on SQLite (see migration 0003_concern_search), and the
